@@ -1,0 +1,1 @@
+"""Tarroitus: the backend of a library re-labelling solution for the Sierra ILS."""
