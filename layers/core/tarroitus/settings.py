@@ -120,7 +120,9 @@ class Settings(BaseSettings):
 
 def _require_real_secret(name: str, value: SecretStr | None) -> None:
     if value is None or value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
-        raise ValueError(f"{name} is empty or a placeholder; set a real secret (or its *_SECRET_ARN) outside local/test")
+        raise ValueError(
+            f"{name} is empty or a placeholder; set a real secret (or its *_SECRET_ARN) outside local/test"
+        )
 
 
 @lru_cache(maxsize=1)

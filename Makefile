@@ -1,0 +1,37 @@
+# Developer entry points; CI runs the same targets (.ci/run).
+UV := ./scripts/uv
+RUN := $(UV) run --frozen
+
+.PHONY: dev test unit integration e2e infra lint fmt type openapi pr sync
+
+sync:
+	$(UV) sync --frozen
+
+dev: sync
+	$(RUN) python -m local_stack
+
+test: sync
+	$(RUN) pytest -q
+
+unit: sync
+	$(RUN) pytest -q tests/unit
+
+integration: sync
+	$(RUN) pytest -q tests/integration
+
+e2e: sync
+	$(RUN) pytest -q tests/e2e
+
+lint: sync
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) lint-imports
+
+type: sync
+	$(RUN) mypy
+
+fmt: sync
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+pr: lint type test

@@ -1,0 +1,1 @@
+"""The whole system on one machine: embedded PostgreSQL, migrations and the API (see README)."""

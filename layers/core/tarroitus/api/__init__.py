@@ -1,0 +1,1 @@
+"""The HTTP API: FastAPI routers, dependencies and error handling."""

@@ -1,0 +1,51 @@
+"""The FastAPI application factory."""
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+
+from tarroitus.api.errors import install_error_handlers
+from tarroitus.api.routes import private, utils
+from tarroitus.settings import Settings, get_settings
+
+API_V1_PREFIX = "/api/v1"
+
+
+def unique_operation_id(route: APIRoute) -> str:
+    """`<tag>-<function name>`: stable OpenAPI operation ids for generated clients and schema diffs."""
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; no I/O happens until the first request."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Tarroitus",
+        summary="Label data, print events, Sierra sync and writeback for a library relabelling project.",
+        version="0.1.0",
+        openapi_url=f"{API_V1_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url="/redoc",
+        generate_unique_id_function=unique_operation_id,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key"],
+        )
+    app.include_router(build_api_router(settings), prefix=API_V1_PREFIX)
+    return app
+
+
+def build_api_router(settings: Settings) -> APIRouter:
+    """Every /api/v1 router; the diagnostics exist only when ENV=local."""
+    router = APIRouter()
+    router.include_router(utils.router)
+    if settings.env == "local":
+        router.include_router(private.router)
+    return router

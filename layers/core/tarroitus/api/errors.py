@@ -1,0 +1,101 @@
+"""Exception handlers: every error leaves as a typed body, never as a stack trace.
+
+/api/v1 answers `{"error": {"code", "message", "details"}}`; the legacy protocol that existing
+printer stations speak keeps FastAPI's `{"detail": ...}` bodies, which those stations parse.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tarroitus.errors import TarroitusError
+
+logger = Logger(child=True)
+
+API_PREFIX = "/api/"
+STATUS_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_requests",
+    503: "unavailable",
+}
+
+
+def is_api_path(request: Request) -> bool:
+    """True for /api/... paths, which use the error envelope; legacy paths keep `detail` bodies."""
+    return request.url.path.startswith(API_PREFIX)
+
+
+def error_response(
+    request: Request,
+    status_code: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """The error body for `request`'s protocol."""
+    if is_api_path(request):
+        body: dict[str, Any] = {"error": {"code": code, "message": message, "details": details or []}}
+    else:
+        body = {"detail": message}
+    return JSONResponse(status_code=status_code, content=body, headers=headers)
+
+
+def validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """FastAPI's validation errors as `{"field", "message", "type"}` entries."""
+    details = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ())]
+        details.append({"field": ".".join(location), "message": error.get("msg", ""), "type": error.get("type", "")})
+    return details
+
+
+async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    """A raised TarroitusError, with its status, code and details."""
+    assert isinstance(exc, TarroitusError)
+    return error_response(request, exc.status_code, exc.code, exc.message, exc.details)
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """422 naming each field at fault."""
+    assert isinstance(exc, RequestValidationError)
+    if not is_api_path(request):
+        return JSONResponse(status_code=422, content={"detail": jsonable_encoder(exc.errors())})
+    details = validation_details(exc)
+    fields = ", ".join(detail["field"] for detail in details)
+    return error_response(request, 422, "invalid_input", f"Invalid input: {fields}", details)
+
+
+async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Routing and framework errors (404 unknown path, 405...) in the same body shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    code = STATUS_CODES.get(exc.status_code, "error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    return error_response(request, exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+
+async def handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """Anything else: logged with its traceback, answered with a generic 500."""
+    logger.exception("Unhandled error", extra={"path": request.url.path, "error_type": type(exc).__name__})
+    return error_response(request, 500, "internal_error", "Internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers above on `app`."""
+    app.add_exception_handler(TarroitusError, handle_domain_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    app.add_exception_handler(Exception, handle_unexpected_error)

@@ -1,0 +1,216 @@
+"""ORM models: the whole operational schema (items, labels, writeback queue, clients, job state)."""
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tarroitus.db import Base
+
+
+class ClientRole(enum.StrEnum):
+    """What a registered API client may do."""
+
+    PRINTER = "printer"
+    SYNC = "sync"
+    ADMIN = "admin"
+
+
+class WritebackStatus(enum.StrEnum):
+    """Where an item stands in the writeback queue."""
+
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DEAD = "dead"
+
+
+class SyncMode(enum.StrEnum):
+    """Which pass the Sierra sync runs next."""
+
+    FULL = "full"
+    CHANGES = "changes"
+
+
+def _enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
+    return Enum(enum_class, name=name, values_callable=lambda members: [member.value for member in members])
+
+
+class Item(Base):
+    """One Sierra item record, with the new classification, signum and label state derived from its bib."""
+
+    __tablename__ = "items"
+
+    item_record_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    item_number: Mapped[str | None] = mapped_column(String(32))
+    barcode: Mapped[str | None] = mapped_column(String(64), index=True)
+    bib_record_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    bib_number: Mapped[str | None] = mapped_column(String(32))
+    best_author: Mapped[str | None] = mapped_column(Text)
+    best_title: Mapped[str | None] = mapped_column(Text)
+    itype_code_num: Mapped[int | None] = mapped_column(Integer)
+    item_type_name: Mapped[str | None] = mapped_column(Text)
+    material_code: Mapped[str | None] = mapped_column(String(16))
+    material_name: Mapped[str | None] = mapped_column(Text)
+    location_code: Mapped[str | None] = mapped_column(String(16))
+    location_name: Mapped[str | None] = mapped_column(Text)
+    status_code: Mapped[str | None] = mapped_column(String(8))
+    status_name: Mapped[str | None] = mapped_column(Text)
+    call_number: Mapped[str | None] = mapped_column(Text)
+    classification: Mapped[str | None] = mapped_column(Text)
+    classification_override: Mapped[str | None] = mapped_column(Text)
+    signum: Mapped[str | None] = mapped_column(String(8))
+    main_entry: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    suppressed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sierra_created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sierra_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    print_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_printed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_printed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"))
+
+
+class Client(Base):
+    """A registered API client: a label printer station, a sync agent or an administrator."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    role: Mapped[ClientRole] = mapped_column(_enum(ClientRole, "client_role"))
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    key_rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    client_version: Mapped[str | None] = mapped_column(String(64))
+    host_name: Mapped[str | None] = mapped_column(String(255))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    printer_state: Mapped[str | None] = mapped_column(String(255))
+
+
+class LabelEvent(Base):
+    """One printed label: what was printed, for which item, by which client and when."""
+
+    __tablename__ = "label_events"
+    __table_args__ = (
+        UniqueConstraint("client_id", "idempotency_key", name="uq_label_events_client_idempotency_key"),
+        Index("ix_label_events_printed_at", "printed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    item_record_id: Mapped[int] = mapped_column(ForeignKey("items.item_record_id"), index=True)
+    client_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"), index=True)
+    classification: Mapped[str] = mapped_column(Text)
+    signum: Mapped[str] = mapped_column(String(8))
+    printed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    source: Mapped[str] = mapped_column(String(16), default="api", server_default="api")
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+
+
+class WritebackEntry(Base):
+    """An item's place in the writeback queue; kept apart from `items` so a sync never touches it."""
+
+    __tablename__ = "writeback_queue"
+    __table_args__ = (
+        Index("ix_writeback_queue_claimable", "status", "next_attempt_at"),
+        CheckConstraint("attempts >= 0", name="ck_writeback_queue_attempts"),
+    )
+
+    item_record_id: Mapped[int] = mapped_column(ForeignKey("items.item_record_id"), primary_key=True)
+    status: Mapped[WritebackStatus] = mapped_column(_enum(WritebackStatus, "writeback_status"))
+    classification: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sierra_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WritebackAttempt(Base):
+    """One try at writing an item back to Sierra, successful or not."""
+
+    __tablename__ = "writeback_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    item_record_id: Mapped[int] = mapped_column(ForeignKey("items.item_record_id"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    outcome: Mapped[str] = mapped_column(String(32))
+    classification: Mapped[str | None] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    sierra_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class JobState(Base):
+    """Per-job state: sync mode and cursors, the last run's outcome, and the lease against overlaps."""
+
+    __tablename__ = "job_state"
+
+    job_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mode: Mapped[SyncMode | None] = mapped_column(_enum(SyncMode, "sync_mode"))
+    initialized_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    full_sync_cursor: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    full_sync_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    full_sync_completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    changes_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_run_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_run_completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_run_outcome: Mapped[str | None] = mapped_column(String(32))
+    last_run_counts: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class JobRun(Base):
+    """The history of job runs, newest last, for the status view."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_started", "job_name", "started_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    job_name: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(32), default="running", server_default="running")
+    counts: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncUpload(Base):
+    """An uploaded sync batch, by content hash, so a repeated upload is recognised."""
+
+    __tablename__ = "sync_uploads"
+
+    content_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    row_count: Mapped[int] = mapped_column(Integer)
+    file_format: Mapped[str] = mapped_column(String(16))

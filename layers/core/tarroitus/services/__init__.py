@@ -1,0 +1,1 @@
+"""Domain logic: pure where possible, over repositories and the Sierra client."""
