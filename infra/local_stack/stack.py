@@ -3,6 +3,7 @@
 import argparse
 import logging
 import os
+import signal
 
 import uvicorn
 
@@ -31,5 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     revision = upgrade_to_head(get_engine(settings))
     logger.info("database migrated to revision %s", revision)
     logger.info("API on http://%s:%d  (docs: http://%s:%d/docs)", args.host, args.port, args.host, args.port)
+    # uvicorn re-raises the signal that stopped it; with the default handlers that would kill
+    # the process before the embedded server's shutdown (an atexit hook) runs.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda *_: None)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, signal.SIG_IGN)
     return 0
