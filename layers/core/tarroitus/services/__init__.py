@@ -1,0 +1,1 @@
+"""Domain logic: pure where possible (signum, classification, sync planning)."""
