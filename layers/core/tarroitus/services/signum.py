@@ -17,12 +17,13 @@ signum character wins (a heading with no usable ``$a`` is skipped, not fatal):
 An indicator that is missing, blank, a space or not a digit counts as 0 non-filing characters.
 
 Normalisation (:func:`normalise_signum_text`): Cyrillic is romanised by the Finnish national standard
-SFS 4900 (Russian rules; the Ukrainian/Belarusian letters і ї є ґ ў are added), all other non-Latin scripts
-by ``anyascii`` (table look-up only, no model, no download). Then only letters and digits survive,
-uppercased: A-Z, 0-9 and Å Ä Ö Ü Ø Æ as they are, every other Latin letter folded to its base letters
-(É -> E, ß -> SS, Œ -> OE, Þ -> TH). SFS 4900's own Š and Ž are folded like any Czech Š, so
-Чехов -> Tšehov -> ``TSE`` and Жуков -> Žukov -> ``ZUK``. ``anyascii`` reads Han characters as Mandarin
-pinyin, also in Japanese names (村上春樹 -> ``CUN``).
+SFS 4900, Russian rules (the language is unknown, so Ukrainian Г is read as G, not H; the letters і ї є ґ ў
+that Russian lacks are added). Every other non-Latin script goes through ``anyascii`` (table look-up only,
+no model, no download). Then only letters, decimal digits and letter-like numerals (Ⅻ) survive, uppercased:
+A-Z, 0-9 and Å Ä Ö Ü Ø Æ as they are, every other letter folded to its base letters (É -> E, ß -> SS,
+Œ -> OE, Þ -> TH); spaces, punctuation, symbols, fractions and superscripts are dropped. SFS 4900's own
+Š and Ž are folded like a Czech Š, so Чехов -> Tšehov -> ``TSE`` and Жуков -> Žukov -> ``ZUK``.
+``anyascii`` reads Han characters as Mandarin pinyin, also in Japanese names (村上春樹 -> ``CUN``).
 
 Nothing usable gives :data:`SIGNUM_MARKER`.
 """
@@ -139,6 +140,10 @@ class _Rule:
     def matches(self, field: _Field) -> bool:
         return field.marc_tag == self.marc_tag and (self.ind1 is None or field.ind1 in self.ind1)
 
+    def nonfiling_count(self, field: _Field) -> int:
+        indicator = {"ind1": field.ind1, "ind2": field.ind2, None: ""}[self.nonfiling]
+        return int(indicator) if indicator in _DIGITS else 0
+
 
 _RULES = (
     _Rule("100", frozenset("1")),
@@ -227,9 +232,7 @@ def _usable_entry(field: _Field, rule: _Rule) -> MainEntry | None:
     heading = next((content for code, content in field.subfields if code == "a"), None)
     if heading is None:
         return None
-    indicator = {"ind1": field.ind1, "ind2": field.ind2}.get(rule.nonfiling or "", "")
-    nonfiling = int(indicator) if indicator in _DIGITS else 0
-    entry = MainEntry(field.marc_tag, field.ind1, field.ind2, heading, nonfiling)
+    entry = MainEntry(field.marc_tag, field.ind1, field.ind2, heading, rule.nonfiling_count(field))
     return entry if normalise_signum_text(entry.text) else None
 
 
