@@ -11,12 +11,13 @@ PRODUCTION_BASE = {
     "DB_PASSWORD": "s3cr3t-Value",
     "SIERRA_API_CLIENT_KEY": "real-key",
     "SIERRA_API_CLIENT_SECRET": "real-secret",
+    "API_KEY_PEPPER": "a-long-random-pepper",
 }
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("ENV", "DATABASE_URL", "DB_HOST", "DB_PASSWORD", "SIERRA_API_CLIENT_KEY", "SIERRA_API_CLIENT_SECRET"):
+    for name in (*PRODUCTION_BASE, "DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -132,6 +133,7 @@ def test_settings_production_accepts_real_secrets(monkeypatch: pytest.MonkeyPatc
         ("DB_PASSWORD", "changethis"),
         ("SIERRA_API_CLIENT_KEY", ""),
         ("SIERRA_API_CLIENT_SECRET", "secret"),
+        ("API_KEY_PEPPER", "local-development-pepper"),
     ],
 )
 def test_settings_production_refuses_placeholder_secret(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
@@ -161,6 +163,7 @@ def test_settings_production_accepts_secret_arns_instead_of_values(monkeypatch: 
         "DB_HOST": "db.internal",
         "DB_PASSWORD_SECRET_ARN": "arn:aws:secretsmanager:eu-north-1:1:secret:db",
         "SIERRA_API_CREDENTIALS_SECRET_ARN": "arn:aws:secretsmanager:eu-north-1:1:secret:sierra",
+        "API_KEY_PEPPER": "a-long-random-pepper",
     }
     # When
     settings = make(monkeypatch, **environment)

@@ -18,6 +18,8 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "secret", "password", "postgres"})
 #: Environments that may run on built-in defaults and placeholder secrets.
 DEVELOPMENT_ENVIRONMENTS = frozenset({"local", "test"})
+#: The API key pepper local development runs with; refused elsewhere.
+DEVELOPMENT_PEPPER = "local-development-pepper"
 
 
 class Settings(BaseSettings):
@@ -76,6 +78,7 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_request_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     admin_api_key_secret_arn: str | None = None
+    api_key_pepper: SecretStr = SecretStr(DEVELOPMENT_PEPPER)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -102,6 +105,7 @@ class Settings(BaseSettings):
             raise ValueError(f"ENV={self.env} needs DATABASE_URL or DB_HOST: the embedded database is for local use")
         if self.database_url is None and self.db_password_secret_arn is None:
             _require_real_secret("DB_PASSWORD", self.db_password)
+        _require_real_secret("API_KEY_PEPPER", self.api_key_pepper, forbidden=frozenset({DEVELOPMENT_PEPPER}))
         if self.sierra_api_credentials_secret_arn is None:
             _require_real_secret("SIERRA_API_CLIENT_KEY", self.sierra_api_client_key)
             _require_real_secret("SIERRA_API_CLIENT_SECRET", self.sierra_api_client_secret)
@@ -118,8 +122,8 @@ class Settings(BaseSettings):
         return str(self.sierra_api_endpoint).rstrip("/")
 
 
-def _require_real_secret(name: str, value: SecretStr | None) -> None:
-    if value is None or value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+def _require_real_secret(name: str, value: SecretStr | None, forbidden: frozenset[str] = frozenset()) -> None:
+    if value is None or value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS | forbidden:
         raise ValueError(
             f"{name} is empty or a placeholder; set a real secret (or its *_SECRET_ARN) outside local/test"
         )

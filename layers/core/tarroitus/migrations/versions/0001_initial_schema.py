@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("ip_address", sa.String(length=64), nullable=True),
         sa.Column("printer_state", sa.String(length=255), nullable=True),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("key_id"),
+        sa.UniqueConstraint("key_hash"),
         sa.UniqueConstraint("name"),
     )
     op.create_table(

@@ -1,0 +1,61 @@
+"""Authentication and roles for /api/v1: `CurrentClient` and `require_role(...)`."""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from tarroitus.api.deps import SessionDep, SettingsDep
+from tarroitus.errors import AuthenticationError, PermissionDeniedError
+from tarroitus.models import Client, ClientRole
+from tarroitus.services.clients import authenticate
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="A client's API key")
+bearer = HTTPBearer(auto_error=False, description="A client's API key as a bearer token")
+
+
+def presented_key(
+    header_key: Annotated[str | None, Depends(api_key_header)],
+    bearer_key: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str | None:
+    """The API key from `X-API-Key` (also the legacy `x-api-key`) or `Authorization: Bearer`."""
+    if header_key:
+        return header_key
+    return bearer_key.credentials if bearer_key else None
+
+
+def get_current_client(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    api_key: Annotated[str | None, Depends(presented_key)],
+) -> Client:
+    """The authenticated client; 401 without saying whether a client exists."""
+    if not api_key:
+        raise AuthenticationError("An API key is required (X-API-Key or Authorization: Bearer)")
+    client = authenticate(session, api_key=api_key, pepper=settings.api_key_pepper.get_secret_value())
+    if client is None:
+        raise AuthenticationError("Invalid API key")
+    request.state.client_id = str(client.id)
+    return client
+
+
+CurrentClient = Annotated[Client, Depends(get_current_client)]
+
+
+def require_role(*roles: ClientRole) -> Callable[[Client], Client]:
+    """A dependency admitting clients with one of `roles` (admins are always admitted)."""
+    allowed = {*roles, ClientRole.ADMIN}
+
+    def check_role(client: CurrentClient) -> Client:
+        if client.role not in allowed:
+            raise PermissionDeniedError(f"This operation needs one of the roles: {', '.join(sorted(allowed))}")
+        return client
+
+    return check_role
+
+
+AdminClient = Annotated[Client, Depends(require_role(ClientRole.ADMIN))]
+PrinterClient = Annotated[Client, Depends(require_role(ClientRole.PRINTER))]
+SyncClient = Annotated[Client, Depends(require_role(ClientRole.SYNC))]

@@ -1,0 +1,1 @@
+"""Data access: small functions taking the session first; they add and flush, never commit."""
