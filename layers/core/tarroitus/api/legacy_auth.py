@@ -1,0 +1,41 @@
+"""Authentication for the legacy protocol existing printer stations and sync agents speak.
+
+Header `x-api-key`; an unknown key or a client of the wrong type answers 403
+`{"detail": "Invalid x-api-key"}` exactly as those clients expect. Legacy client types map onto
+roles: SIGNUM_PRINTER -> printer, ETL -> sync (admins are admitted everywhere).
+"""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header
+
+from tarroitus.api.deps import SessionDep, SettingsDep
+from tarroitus.errors import PermissionDeniedError
+from tarroitus.models import Client, ClientRole
+from tarroitus.services.clients import authenticate
+
+LEGACY_AUTH_FAILURE = "Invalid x-api-key"
+LEGACY_CLIENT_TYPES = {"SIGNUM_PRINTER": ClientRole.PRINTER, "ETL": ClientRole.SYNC}
+
+
+def require_legacy_role(role: ClientRole) -> Callable[..., Client]:
+    """A dependency admitting a legacy client of `role` (or an admin), else 403 with the legacy body."""
+
+    def check(
+        session: SessionDep,
+        settings: SettingsDep,
+        x_api_key: Annotated[str | None, Header(alias="x-api-key", include_in_schema=False)] = None,
+    ) -> Client:
+        client = None
+        if x_api_key:
+            client = authenticate(session, api_key=x_api_key, pepper=settings.api_key_pepper.get_secret_value())
+        if client is None or client.role not in {role, ClientRole.ADMIN}:
+            raise PermissionDeniedError(LEGACY_AUTH_FAILURE)
+        return client
+
+    return check
+
+
+LegacyPrinter = Annotated[Client, Depends(require_legacy_role(ClientRole.PRINTER))]
+LegacySyncAgent = Annotated[Client, Depends(require_legacy_role(ClientRole.SYNC))]

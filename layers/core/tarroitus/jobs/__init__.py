@@ -1,0 +1,1 @@
+"""Scheduled jobs: each `run(...)` opens its session(s), builds its clients and calls services."""
