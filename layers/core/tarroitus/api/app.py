@@ -5,7 +5,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from tarroitus.api.errors import install_error_handlers
-from tarroitus.api.routes import legacy_sync, private, sync, utils
+from tarroitus.api.routes import legacy_sync, overrides, private, sync, utils
 from tarroitus.settings import Settings, get_settings
 
 API_V1_PREFIX = "/api/v1"
@@ -48,6 +48,7 @@ def build_api_router(settings: Settings) -> APIRouter:
     router = APIRouter()
     router.include_router(utils.router)
     router.include_router(sync.router)
+    router.include_router(overrides.router)
     if settings.env == "local":
         router.include_router(private.router)
     return router
