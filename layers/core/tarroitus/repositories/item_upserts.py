@@ -97,7 +97,10 @@ def upsert_items(
 
 
 def update_bib_columns(session: Session, *, bibs: Iterable[Mapping[str, Any]]) -> int:
-    """Write the bib-derived columns of each bib (keyed by `bib_record_id`) onto its items; returns items changed."""
+    """Write each bib's derived columns onto its items that are not deleted; returns the items changed.
+
+    A deleted item's row stays as it was when it was deleted.
+    """
     connection = _driver_connection(session)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -113,7 +116,7 @@ def update_bib_columns(session: Session, *, bibs: Iterable[Mapping[str, Any]]) -
         cursor.execute(
             f"UPDATE items AS i SET {assignments}, synced_at = now() "
             f"FROM (SELECT DISTINCT ON (bib_record_id) * FROM {_BIB_STAGE}) AS b "
-            f"WHERE i.bib_record_id = b.bib_record_id AND {_changed('i', 'b', BIB_COLUMNS)}"
+            f"WHERE i.bib_record_id = b.bib_record_id AND NOT i.deleted AND {_changed('i', 'b', BIB_COLUMNS)}"
         )
         return cursor.rowcount
 

@@ -1,10 +1,10 @@
 """The changes pass: what changed in Sierra since the watermark, read in overlapping windows.
 
 Each run reads from the watermark minus the lookback up to the run's start, in windows of at most
-CHANGES_WINDOW. For each window, in this order: items whose `updatedDate` falls in it (re-read with
-their bibs), bibs whose `updatedDate` falls in it (their label columns re-computed on all their
-items: a bib edit does not touch its items' updatedDate), and items whose `deletedDate` falls on its
-days (flagged deleted; their rows and label history stay). The watermark moves to a window's end
+CHANGES_WINDOW. For each window, in this order: items whose `deletedDate` falls on its days (flagged
+deleted; their rows and label history stay as they were), items whose `updatedDate` falls in it
+(re-read with their bibs), and bibs whose `updatedDate` falls in it (their label columns re-computed
+on all their live items: a bib edit does not touch its items' updatedDate). The watermark moves to a window's end
 once the whole window is stored, so a run that stops re-reads at most one window next time;
 re-reading is harmless because unchanged rows are not written.
 
@@ -100,9 +100,9 @@ def _sync_window(
         )
         return page["entries"]
 
+    for_each_page(pacer, deleted_items, partial(_store_deletions, engine, counts), batch_size=batch_size)
     for_each_page(pacer, changed_items, partial(_store_items, engine, client, counts), batch_size=batch_size)
     for_each_page(pacer, changed_bibs, partial(_store_bibs, engine, counts), batch_size=batch_size)
-    for_each_page(pacer, deleted_items, partial(_store_deletions, engine, counts), batch_size=batch_size)
 
 
 def _store_items(engine: Engine, client: SierraClient, counts: SyncCounts, entries: Sequence[Entry]) -> None:

@@ -77,6 +77,7 @@ class PagePacer:
     """Guards each page with the budget, estimating a page's duration from the slowest of the last few."""
 
     budget: Budget
+    clock: Callable[[], float] = time.monotonic
     recent: list[float] = field(default_factory=list)
 
     def next_page(self) -> None:
@@ -88,9 +89,9 @@ class PagePacer:
     def timed[T](self, step: Callable[[], T]) -> T:
         """Run one page's work, recording how long it took."""
         self.next_page()
-        started = time.monotonic()
+        started = self.clock()
         result = step()
-        self.recent = [*self.recent[-4:], time.monotonic() - started]
+        self.recent = [*self.recent[-4:], self.clock() - started]
         return result
 
 
