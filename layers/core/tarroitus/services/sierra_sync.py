@@ -5,19 +5,21 @@ It stops before a page that would not fit in its time budget and records the out
 the next run carries on. Counts are stored on the run record even when the run fails.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from sqlalchemy import Engine
 
-from tarroitus.db import session_scope
+from tarroitus.db import get_engine, session_scope
 from tarroitus.models import SyncMode
-from tarroitus.services.deadlines import Budget
+from tarroitus.services.deadlines import Budget, Deadline
 from tarroitus.services.job_names import SYNC_JOB_NAME
 from tarroitus.services.job_runs import job_run
+from tarroitus.services.sierra_connection import build_sierra_client
 from tarroitus.services.sync_changes import run_changes_sync
 from tarroitus.services.sync_full import run_full_sync
 from tarroitus.services.sync_pages import PagePacer, SyncCounts
@@ -26,6 +28,10 @@ from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
 
 logger = Logger(child=True)
+tracer = Tracer()
+
+#: Extra lease time past the run's budget, so a crashed run's lease lapses soon after it died.
+LEASE_GRACE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,24 @@ class SyncOptions:
         )
 
 
+def run_sync(
+    settings: Settings,
+    *,
+    deadline: Deadline,
+    mode: SyncMode | None = None,
+    engine: Engine | None = None,
+    client: SierraClient | None = None,
+) -> dict[str, Any]:
+    """One run with the configured database and Sierra (clients passed in are used and left open)."""
+    options = SyncOptions.from_settings(settings, lease_seconds=math.ceil(deadline.remaining()) + LEASE_GRACE_SECONDS)
+    engine = engine or get_engine(settings)
+    if client is not None:
+        return sync_from_sierra(engine, client, options=options, budget=deadline, mode=mode)
+    with build_sierra_client(settings) as own_client:
+        return sync_from_sierra(engine, own_client, options=options, budget=deadline, mode=mode)
+
+
+@tracer.capture_method(capture_response=False)
 def sync_from_sierra(
     engine: Engine,
     client: SierraClient,

@@ -3,14 +3,15 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Body, File, Form, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from tarroitus.api.auth import CurrentClient, SyncClient
+from tarroitus.api.auth import AdminClient, CurrentClient, SyncClient
 from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.schemas import error_responses
 from tarroitus.models import SyncMode
 from tarroitus.services.sync_state import read_sync_status
+from tarroitus.services.sync_trigger import start_sync_run
 from tarroitus.services.uploads import UploadFormat, apply_sync_upload
 
 router = APIRouter(prefix="/sync", tags=["sync"])
@@ -56,6 +57,19 @@ class SyncUploadPublic(BaseModel):
     format: UploadFormat
 
 
+class SyncRunRequest(BaseModel):
+    """Which pass to run; "full" restarts a full pass when the sync is in changes mode."""
+
+    mode: SyncMode | None = Field(default=None, description="None: the pass the sync state calls for")
+
+
+class SyncRunStartedPublic(BaseModel):
+    """Where the run was started."""
+
+    mode: SyncMode | None
+    target: str = Field(description='"lambda" (invoked asynchronously) or "in_process" (local development)')
+
+
 @router.get("", response_model=SyncStatusPublic, responses=error_responses(401))
 def read_sync(session: SessionDep, _client: CurrentClient) -> SyncStatusPublic:
     """The sync's mode, cursor, watermark and last runs."""
@@ -84,3 +98,22 @@ def create_sync_upload(
     return SyncUploadPublic(
         upserted=result.upserted, repeated=result.repeated, sync_mode=result.sync_mode, format=result.file_format
     )
+
+
+@router.post(
+    "/run",
+    response_model=SyncRunStartedPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(401, 403, 409, 503),
+)
+def create_sync_run(
+    session: SessionDep,
+    settings: SettingsDep,
+    _admin: AdminClient,
+    background_tasks: BackgroundTasks,
+    request: Annotated[SyncRunRequest | None, Body()] = None,
+) -> SyncRunStartedPublic:
+    """Start a sync run now, asynchronously; 409 while another run holds the lease."""
+    mode = request.mode if request else None
+    started = start_sync_run(session, settings, mode=mode, schedule=background_tasks.add_task)
+    return SyncRunStartedPublic(mode=started.mode, target=started.target)
