@@ -125,13 +125,17 @@ def map_bib(bib: Mapping[str, Any]) -> dict[str, Any]:
 
 def map_sierra_item(item: Mapping[str, Any], bib: Mapping[str, Any] | None) -> ItemRow:
     """The row of a (not deleted) Sierra item and its bib; every `SYNC_COLUMNS` key is set."""
+    return map_item(item, map_bib(bib) if bib is not None else None)
+
+
+def map_item(item: Mapping[str, Any], bib_columns: Mapping[str, Any] | None) -> ItemRow:
+    """Like `map_sierra_item`, with the bib already mapped by `map_bib` (bibs are shared by many items)."""
     item_id = int(item["id"])
     location = item.get("location") or {}
     status = item.get("status") or {}
     item_type = (item.get("fixedFields") or {}).get(ITEM_TYPE_FIXED_FIELD) or {}
-    bib_columns = map_bib(bib) if bib is not None else dict.fromkeys(BIB_COLUMNS)
     row: ItemRow = {
-        **bib_columns,
+        **(bib_columns if bib_columns is not None else dict.fromkeys(BIB_COLUMNS)),
         "item_record_id": item_id,
         "item_number": record_number("i", item_id),
         "barcode": _text(item.get("barcode")) or _var_field_text(item, "b"),

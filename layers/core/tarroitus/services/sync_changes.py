@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
+from aws_lambda_powertools import Tracer
 from sqlalchemy import Engine
 
 from tarroitus.db import session_scope
@@ -29,12 +30,14 @@ from tarroitus.services.sync_pages import (
     Entry,
     PagePacer,
     SyncCounts,
-    fetch_bibs,
     for_each_page,
-    store_items,
+    read_item_page,
+    store_item_page,
 )
 from tarroitus.services.sync_state import current_mode, lock_sync_state
 from tarroitus.sierra import SierraClient
+
+tracer = Tracer()
 
 #: The longest `updatedDate` range read at once; the watermark advances after each.
 CHANGES_WINDOW = timedelta(days=1)
@@ -55,6 +58,7 @@ def change_windows(since: datetime, until: datetime, *, lookback: timedelta, win
     return windows
 
 
+@tracer.capture_method(capture_response=False)
 def run_changes_sync(
     engine: Engine,
     client: SierraClient,
@@ -106,9 +110,9 @@ def _sync_window(
 
 
 def _store_items(engine: Engine, client: SierraClient, counts: SyncCounts, entries: Sequence[Entry]) -> None:
-    bibs = fetch_bibs(client, entries, counts)
+    page = read_item_page(client, entries, counts)
     with session_scope(engine) as session:
-        store_items(session, entries=entries, bibs=bibs, counts=counts)
+        store_item_page(session, page=page, counts=counts)
     counts.pages += 1
 
 

@@ -8,6 +8,7 @@ stored page.
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from tarroitus.repositories.item_upserts import BIB_COLUMNS, SYNC_COLUMNS, mark_items_deleted, upsert_items
 from tarroitus.services.deadlines import Budget
-from tarroitus.services.item_mapping import deletion_of, first_bib_id, is_deleted, map_sierra_item
+from tarroitus.services.item_mapping import deletion_of, first_bib_id, is_deleted, map_bib, map_item
 from tarroitus.sierra import ITEM_SYNC_FIELDS, SierraClient
 
 logger = Logger(child=True)
@@ -80,18 +81,22 @@ class PagePacer:
     clock: Callable[[], float] = time.monotonic
     recent: list[float] = field(default_factory=list)
 
-    def next_page(self) -> None:
-        """Raise BudgetExhaustedError when the next page would not fit."""
+    def next_page(self) -> float:
+        """Raise BudgetExhaustedError when the next page would not fit; else the page's start time."""
         estimate = max(self.recent, default=0.0) * PAGE_TIME_SLACK
         if not self.budget.allows(estimate):
             raise BudgetExhaustedError
+        return self.clock()
+
+    def page_done(self, started: float) -> None:
+        """Record the duration of the page that started at `started`."""
+        self.recent = [*self.recent[-4:], self.clock() - started]
 
     def timed[T](self, step: Callable[[], T]) -> T:
-        """Run one page's work, recording how long it took."""
-        self.next_page()
-        started = self.clock()
+        """Run one page's work inside the budget, recording how long it took."""
+        started = self.next_page()
         result = step()
-        self.recent = [*self.recent[-4:], self.clock() - started]
+        self.page_done(started)
         return result
 
 
@@ -119,18 +124,20 @@ def _fetch_and_handle(
     return entries
 
 
-def fetch_bibs(client: SierraClient, entries: Sequence[Entry], counts: SyncCounts) -> dict[int, Entry]:
-    """The live bibs of a page of items, by id (batched id lists; deleted bibs are left out)."""
-    bib_ids = sorted({bib_id for entry in entries if (bib_id := first_bib_id(entry)) is not None})
-    if not bib_ids:
-        return {}
-    bibs = client.list_bibs_raw(ids=bib_ids)["entries"]
-    counts.bibs_read += len(bibs)
-    return {int(bib["id"]): bib for bib in bibs if not is_deleted(bib)}
+@dataclass(frozen=True)
+class ItemPage:
+    """A page of Sierra items read and mapped, ready to store: rows with and without a bib, deletions."""
+
+    size: int
+    last_id: int | None
+    with_bib: list[dict[str, Any]]
+    without_bib: list[dict[str, Any]]
+    deletions: list[tuple[int, datetime | None]]
 
 
-def store_items(session: Session, *, entries: Sequence[Entry], bibs: Mapping[int, Entry], counts: SyncCounts) -> None:
-    """Upsert a page of Sierra items with their bibs and mark its deleted items."""
+def read_item_page(client: SierraClient, entries: Sequence[Entry], counts: SyncCounts) -> ItemPage:
+    """Look up the bibs of a page of items (one request per id batch) and map every item to its row."""
+    bibs = fetch_bibs(client, entries, counts)
     with_bib: list[dict[str, Any]] = []
     without_bib: list[dict[str, Any]] = []
     deletions = []
@@ -140,12 +147,28 @@ def store_items(session: Session, *, entries: Sequence[Entry], bibs: Mapping[int
             continue
         bib_id = first_bib_id(entry)
         bib = bibs.get(bib_id) if bib_id is not None else None
-        (with_bib if bib is not None else without_bib).append(map_sierra_item(entry, bib))
-    for rows, columns in ((with_bib, SYNC_COLUMNS), (without_bib, ITEM_ONLY_COLUMNS)):
+        (with_bib if bib is not None else without_bib).append(map_item(entry, bib))
+    last_id = int(entries[-1]["id"]) if entries else None
+    return ItemPage(len(entries), last_id, with_bib, without_bib, deletions)
+
+
+def fetch_bibs(client: SierraClient, entries: Sequence[Entry], counts: SyncCounts) -> dict[int, dict[str, Any]]:
+    """The live bibs of a page of items, mapped to their columns (`map_bib`), by id."""
+    bib_ids = sorted({bib_id for entry in entries if (bib_id := first_bib_id(entry)) is not None})
+    if not bib_ids:
+        return {}
+    bibs = client.list_bibs_raw(ids=bib_ids)["entries"]
+    counts.bibs_read += len(bibs)
+    return {int(bib["id"]): map_bib(bib) for bib in bibs if not is_deleted(bib)}
+
+
+def store_item_page(session: Session, *, page: ItemPage, counts: SyncCounts) -> None:
+    """Upsert a mapped page (an item without a readable bib keeps its stored bib columns) and mark deletions."""
+    for rows, columns in ((page.with_bib, SYNC_COLUMNS), (page.without_bib, ITEM_ONLY_COLUMNS)):
         if rows:
             result = upsert_items(session, rows=rows, columns=columns)
             counts.inserted += result.inserted
             counts.updated += result.updated
             counts.unchanged += result.unchanged
-    counts.deleted += mark_items_deleted(session, deletions=deletions)
-    counts.items_read += len(entries)
+    counts.deleted += mark_items_deleted(session, deletions=page.deletions)
+    counts.items_read += page.size
