@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from aws_lambda_powertools import Tracer
 from sqlalchemy.orm import Session
 
 from tarroitus.errors import BadRequestError, InvalidInputError
@@ -35,6 +36,8 @@ MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 _DELIMITERS = ",;\t"
 _INTEGER = re.compile(r"[0-9]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+tracer = Tracer()
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class _Candidate:
     classification: str
 
 
+@tracer.capture_method(capture_response=False)
 def load_classification_overrides(session: Session, *, data: bytes, dry_run: bool = False) -> OverrideReport:
     """Validate a mapping file and, when no row is rejected (and not a dry run), apply all of it."""
     unit, records = read_mapping(data)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from sqlalchemy.orm import Session
 
 from tarroitus.errors import ConflictError, ServiceUnavailableError
@@ -17,6 +17,7 @@ from tarroitus.services.sierra_sync import run_sync
 from tarroitus.settings import Settings
 
 logger = Logger(child=True)
+tracer = Tracer()
 
 #: Budget of a run started in-process (no Lambda timeout applies): as long as the Lambda's longest.
 LOCAL_RUN_BUDGET_SECONDS = 900.0
@@ -32,6 +33,7 @@ class SyncRunStarted:
     target: Literal["lambda", "in_process"]
 
 
+@tracer.capture_method(capture_response=False)
 def start_sync_run(
     session: Session, settings: Settings, *, mode: SyncMode | None, schedule: Scheduler
 ) -> SyncRunStarted:

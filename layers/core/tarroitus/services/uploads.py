@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from aws_lambda_powertools import Tracer
 from sqlalchemy.orm import Session
 
 from tarroitus.errors import BadRequestError, InvalidInputError, PayloadTooLargeError
@@ -40,6 +41,8 @@ PARQUET_MAGIC = b"PAR1"
 #: A decompressed TSV may be this many times larger than the configured request body limit.
 MAX_EXPANSION = 20
 _MAX_DETAILS = 20
+
+tracer = Tracer()
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ def parse_parquet(data: bytes) -> ParsedUpload:
     return _mapped(_header(header), records, unit="row")
 
 
+@tracer.capture_method(capture_response=False)
 def apply_sync_upload(
     session: Session,
     *,
