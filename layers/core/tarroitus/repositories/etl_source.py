@@ -133,39 +133,70 @@ def begin_snapshot(session: Session) -> datetime:
     return moment
 
 
-def copy_batch(
-    session: Session,
-    *,
-    table: SourceTable,
-    limit: int,
-    after: Any = None,
-    window: tuple[datetime, datetime] | None = None,
-) -> bytes:
-    """Up to `limit` rows ordered by the table's key, after key `after`, within an event-time window, as CSV."""
+def _conditions(
+    table: SourceTable, *, lower: Any, upper: Any, window: tuple[datetime, datetime] | None
+) -> tuple[sql.Composable, dict[str, Any]]:
     conditions: list[sql.Composable] = []
-    params: dict[str, Any] = {"limit": limit}
-    if after is not None:
-        conditions.append(sql.SQL(table.key + " > %(after)s"))
-        params["after"] = after
+    params: dict[str, Any] = {}
+    if lower is not None:
+        conditions.append(sql.SQL(table.key + " > %(lower)s"))
+        params["lower"] = lower
+    if upper is not None:
+        conditions.append(sql.SQL(table.key + " <= %(upper)s"))
+        params["upper"] = upper
     if window is not None:
         if table.event_time is None:
             raise ValueError(f"{table.name} has no event time to window on")
         conditions.append(sql.SQL(f"{table.event_time} >= %(start)s AND {table.event_time} < %(end)s"))
         params["start"], params["end"] = window
-    select = sql.SQL("SELECT {columns} FROM {source}{where} ORDER BY {key} LIMIT %(limit)s").format(
-        columns=sql.SQL(", ").join(sql.SQL(expression) for expression in table.columns.values()),
-        source=sql.SQL(table.from_clause),
-        where=sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL(""),
-        key=sql.SQL(table.key),
-    )
-    statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv)").format(select)
+    if not conditions:
+        return sql.SQL(""), params
+    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions), params
+
+
+def _driver_connection(session: Session) -> Any:
     connection = session.connection().connection.driver_connection
     if connection is None:
         raise RuntimeError("the session has no open database connection")
-    chunks: list[bytes] = []
-    with connection.cursor() as cursor, cursor.copy(statement, params) as copy:
-        chunks.extend(bytes(block) for block in copy)
-    return b"".join(chunks)
+    return connection
+
+
+def list_batch_bounds(
+    session: Session, *, table: SourceTable, batch_rows: int, window: tuple[datetime, datetime] | None = None
+) -> list[Any]:
+    """Keys splitting the table (within an event-time window) into runs of `batch_rows` rows, in key order.
+
+    The key of every `batch_rows`-th row: batch N holds the keys in (bound N-1, bound N], and a
+    last batch holds what follows the last bound.
+    """
+    where, params = _conditions(table, lower=None, upper=None, window=window)
+    statement = sql.SQL(
+        "SELECT key FROM (SELECT {key} AS key, row_number() OVER (ORDER BY {key}) AS position FROM {source}{where}) k"
+        " WHERE position %% %(batch_rows)s = 0 ORDER BY key"
+    ).format(key=sql.SQL(table.key), source=sql.SQL(table.from_clause), where=where)
+    with _driver_connection(session).cursor() as cursor:
+        return [row[0] for row in cursor.execute(statement, {**params, "batch_rows": batch_rows})]
+
+
+def copy_range(
+    session: Session,
+    *,
+    table: SourceTable,
+    lower: Any = None,
+    upper: Any = None,
+    window: tuple[datetime, datetime] | None = None,
+) -> bytes:
+    """The rows with `lower < key <= upper` (open where None) within an event-time window, in key order, as CSV."""
+    where, params = _conditions(table, lower=lower, upper=upper, window=window)
+    select = sql.SQL("SELECT {columns} FROM {source}{where} ORDER BY {key}").format(
+        columns=sql.SQL(", ").join(sql.SQL(expression) for expression in table.columns.values()),
+        source=sql.SQL(table.from_clause),
+        where=where,
+        key=sql.SQL(table.key),
+    )
+    statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv)").format(select)
+    with _driver_connection(session).cursor() as cursor, cursor.copy(statement, params) as copy:
+        return b"".join(bytes(block) for block in copy)
 
 
 def list_event_days(session: Session, *, table: SourceTable, since: datetime | None) -> dict[date, int]:

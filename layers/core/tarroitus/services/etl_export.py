@@ -1,12 +1,14 @@
 """Export PostgreSQL tables to Hive-partitioned Parquet on S3, in fixed-size batches.
 
-Each batch is one `COPY ... TO STDOUT` of at most `batch_rows` rows (keyset on the table's key),
+Each batch is one `COPY ... TO STDOUT` of at most `batch_rows` rows (a range of the table's key),
 parsed into a typed frame and uploaded as one data file, so memory holds one batch at a time.
 Snapshot tables (items, clients) become one partition dated by the run; event tables (label
 events, writeback attempts) one partition per UTC day of the event, each day rewritten whole.
 Only the ETL job imports this module (it needs polars).
 """
 
+import queue
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,9 +34,6 @@ if TYPE_CHECKING:
 
 logger = Logger(child=True)
 tracer = Tracer()
-
-#: The output column holding each table's keyset key.
-KEY_COLUMNS = {"items": "item_record_id", "clients": "client_id", "label_events": "id", "writeback_attempts": "id"}
 
 
 @dataclass(frozen=True)
@@ -86,18 +85,54 @@ def day_window(dt: date) -> tuple[datetime, datetime]:
 def stream_frames(
     source: Session, *, table: str, batch_rows: int, window: tuple[datetime, datetime] | None = None
 ) -> Iterator[pl.DataFrame]:
-    """The table's rows (in a window of event time, if given) as typed frames of at most `batch_rows` rows."""
+    """The table's rows (in a window of event time, if given) as typed frames of at most `batch_rows` rows.
+
+    The batch boundaries are computed first, so a reader thread can COPY batch N+1 while the
+    caller parses, encodes and uploads batch N: the database and this process work at the same
+    time. At most one finished batch waits in between, which bounds memory to a few batches.
+    The session belongs to the reader thread until the generator finishes or is closed.
+    """
     source_table = etl_source.SOURCE_TABLES[table]
-    schema = TABLE_SCHEMAS[table]
-    after: Any = None
-    while True:
-        data = etl_source.copy_batch(source, table=source_table, limit=batch_rows, after=after, window=window)
-        frame = frame_from_csv(data, schema)
-        if frame.height:
-            yield frame
-        if frame.height < batch_rows:
+    bounds = etl_source.list_batch_bounds(source, table=source_table, batch_rows=batch_rows, window=window)
+    ranges = list(zip([None, *bounds], [*bounds, None], strict=True))
+    batches: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def read_batches() -> None:
+        try:
+            for lower, upper in ranges:
+                if stop.is_set():
+                    return
+                data = etl_source.copy_range(source, table=source_table, lower=lower, upper=upper, window=window)
+                _hand_over(batches, data, stop)
+            _hand_over(batches, None, stop)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            _hand_over(batches, exc, stop)
+
+    reader = threading.Thread(target=read_batches, name=f"etl-copy-{table}", daemon=True)
+    reader.start()
+    try:
+        while (data := batches.get()) is not None:
+            if isinstance(data, BaseException):
+                raise data
+            frame = frame_from_csv(data, TABLE_SCHEMAS[table])
+            del data
+            if frame.height:
+                yield frame
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _hand_over(
+    batches: "queue.Queue[bytes | BaseException | None]", item: bytes | BaseException | None, stop: threading.Event
+) -> None:
+    while not stop.is_set():
+        try:
+            batches.put(item, timeout=0.1)
             return
-        after = frame[KEY_COLUMNS[table]][-1]
+        except queue.Full:
+            continue
 
 
 @tracer.capture_method(capture_response=False)
