@@ -121,6 +121,9 @@ def test_etl_failure_before_the_manifest_leaves_readers_on_the_previous_state(
     day = seeded.events[0].printed_at.astimezone(UTC).date()
     before = {table: exported_frame(s3_bucket.client, location, table) for table in EXPORTED_TABLES}
     keys_before = keys_under(s3_bucket.client, s3_bucket.name, "")
+    with Session(committed_db) as session:
+        watermark = session.get(JobState, "etl").changes_since
+    assert watermark is not None
     with session_scope(committed_db) as session:
         midnight = datetime.combine(day, datetime.min.time(), UTC)
         for item in seeded.items[:7]:
@@ -141,6 +144,7 @@ def test_etl_failure_before_the_manifest_leaves_readers_on_the_previous_state(
         last_run = session.scalars(select(JobRun).order_by(JobRun.id.desc())).first()
     assert state is not None and last_run is not None
     assert last_run.outcome == "failed"
+    assert state.changes_since == watermark
     assert last_run.counts is not None
     assert {last_run.counts[table]["outcome"] for table in EXPORTED_TABLES} == {"failed"}
     assert last_run.counts["aggregates"]["outcome"] == "succeeded"

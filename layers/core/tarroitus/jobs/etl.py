@@ -4,8 +4,8 @@ Steps: `items` and `clients` (snapshots dated by the run), `label_events` and
 `writeback_attempts` (day partitions from the watermark's day, minus a lookback, or every day in
 full mode), then `aggregates`. The four exports read one REPEATABLE READ snapshot. A failing step
 is recorded and the others still run (the aggregates keep the API fresh when S3 is down); the run
-then fails so the invocation errors and alarms fire. The watermark moves only when every export
-completed.
+then fails so the invocation errors and alarms fire. The watermark moves only when every step
+succeeded.
 """
 
 import time
@@ -97,9 +97,10 @@ def run(
                 steps.run(
                     table, partial(export_events, source, target, table=table, since=since, deadline=steps.deadline)
                 )
-        exports_complete = steps.all_succeeded()
         steps.run("aggregates", partial(_refresh, engine, since))
-        if exports_complete:
+        # Only a run whose every step succeeded moves the watermark: the next run then redoes
+        # both the exports and the daily aggregates of any day this one left behind.
+        if steps.all_succeeded():
             record_export_watermark(engine, exported_until=snapshot_at)
         if steps.failed:
             raise EtlStepsFailedError(f"ETL steps failed: {', '.join(steps.failed)}")
