@@ -1,7 +1,7 @@
 """Export PostgreSQL tables to Hive-partitioned Parquet on S3, in fixed-size batches.
 
 Each batch is one `COPY ... TO STDOUT` of at most `batch_rows` rows (a range of the table's key),
-parsed into a typed frame and uploaded as one data file, so memory holds one batch at a time.
+parsed into a typed frame and uploaded as one data file, so memory holds a few batches at most.
 Snapshot tables (items, clients) become one partition dated by the run; event tables (label
 events, writeback attempts) one partition per UTC day of the event, each day rewritten whole.
 Only the ETL job imports this module (it needs polars).

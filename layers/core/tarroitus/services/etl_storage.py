@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 MANIFEST_VERSION = 1
 PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet"
+#: Reads of a partition that a concurrent rewrite may pull the files from under.
+READ_ATTEMPTS = 3
 
 
 class ManifestMismatchError(TarroitusError):
@@ -173,14 +175,28 @@ def read_manifest(s3: "S3Client", location: ParquetLocation, *, table: str, dt: 
     try:
         response = s3.get_object(Bucket=location.bucket, Key=location.manifest_key(table, dt))
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+        if _is_missing(exc):
             return None
         raise
     return Manifest.from_json(response["Body"].read())
 
 
 def read_partition(s3: "S3Client", location: ParquetLocation, *, table: str, dt: date) -> pl.DataFrame:
-    """The rows of one partition, from its manifested files only (empty when never committed)."""
+    """The rows of one partition, from its manifested files only (empty when never committed).
+
+    A rewrite of the partition may delete the files of the manifest just read; the read then
+    starts over from the new manifest.
+    """
+    for _ in range(READ_ATTEMPTS - 1):
+        try:
+            return _read_manifested(s3, location, table=table, dt=dt)
+        except ClientError as exc:
+            if not _is_missing(exc):
+                raise
+    return _read_manifested(s3, location, table=table, dt=dt)
+
+
+def _read_manifested(s3: "S3Client", location: ParquetLocation, *, table: str, dt: date) -> pl.DataFrame:
     manifest = read_manifest(s3, location, table=table, dt=dt)
     frames = [pl.DataFrame(schema=TABLE_SCHEMAS[table])]
     for item in manifest.files if manifest else ():
@@ -189,6 +205,10 @@ def read_partition(s3: "S3Client", location: ParquetLocation, *, table: str, dt:
             raise ManifestMismatchError(f"{item.key} holds {frame.height} rows, its manifest says {item.rows}")
         frames.append(frame)
     return pl.concat(frames, how="vertical")
+
+
+def _is_missing(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}
 
 
 def list_partitions(s3: "S3Client", location: ParquetLocation, *, table: str) -> list[date]:
