@@ -455,6 +455,18 @@ def test_simulator_put_malformed_json_is_400_113(sierra_simulator: RunningSimula
     assert [(entry.status, entry.body) for entry in sierra_simulator.store.put_log] == [(400, "{not json")]
 
 
+def test_simulator_put_needs_json_content_type(sierra_simulator: RunningSimulator, api: httpx.Client) -> None:
+    # Given / When a JSON body is PUT as plain text
+    response = api.put(
+        "/items/1000001", content=b'{"inventoryDate": "2026-01-01"}', headers={"Content-Type": "text/plain"}
+    )
+
+    # Then it is Sierra's unsupported media type, and nothing was logged or changed
+    _assert_sierra_error(response, 415, 126)
+    assert sierra_simulator.store.put_log == []
+    assert sierra_simulator.store.overlay_item_count == 0
+
+
 def test_simulator_put_var_fields_replace_the_whole_list(sierra_simulator: RunningSimulator, api: httpx.Client) -> None:
     # Given an item with a barcode and a call number
     item_id = next(
@@ -578,7 +590,9 @@ def test_simulator_barcode_query_unsupported_is_400(api: httpx.Client) -> None:
 
     # When / Then
     _assert_sierra_error(api.post("/items/query", json=query), 400, 105)
-    _assert_sierra_error(api.post("/items/query", content=b"[]"), 400, 113)
+    _assert_sierra_error(
+        api.post("/items/query", content=b"[]", headers={"Content-Type": "application/json"}), 400, 113
+    )
 
 
 # ----- Bibs -------------------------------------------------------------------------------------
