@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 from sierra_simulator import BIB_ID_BASE, ITEM_ID_BASE, FaultConfig, SierraStore, SimulatorConfig
-from sierra_simulator.store import RecordQuery
+from sierra_simulator.seed import BIB_CORE_FIELDS, ITEM_CORE_FIELDS
+from sierra_simulator.store import BIB_FIELD_ORDER, ITEM_FIELD_ORDER, RecordQuery, join_fragments
 
 from tests import sierra_fixtures
 from tests.sierra_fixtures import RunningSimulator
@@ -853,6 +854,29 @@ def test_seed_intl_use_label_is_configurable() -> None:
     )
     assert item["fixedFields"]["93"]["label"] == "INTL USE"
     assert item["fixedFields"]["74"]["label"] == "IUSE3"
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_seed_fast_renderers_equal_the_field_by_field_ones(seed: int) -> None:
+    # Given a store, and its fields in canonical order
+    store = SierraStore(item_count=6000, seed=seed)
+    catalogue = store.catalogue
+    ids = list(range(ITEM_ID_BASE, ITEM_ID_BASE + 6000))
+    core = [name for name in ITEM_FIELD_ORDER if name in ITEM_CORE_FIELDS]
+    everything = list(ITEM_FIELD_ORDER)
+
+    # When items are rendered by the batch fast path, the per-item fast path and field by field
+    batch = catalogue.items_json_core(ids)
+    single = [catalogue.item_json(item_id, volumes=True, fixed_fields=True, var_fields=True) for item_id in ids]
+
+    # Then all agree byte for byte (the fast paths are what GET /items serves)
+    assert batch == [join_fragments(catalogue.item_fragments(item_id), core) for item_id in ids]
+    assert single == [join_fragments(catalogue.item_fragments(item_id), everything) for item_id in ids]
+    bib_ids = range(BIB_ID_BASE, BIB_ID_BASE + store.bib_count)
+    bib_order = [name for name in BIB_FIELD_ORDER if name in BIB_CORE_FIELDS or name == "varFields"]
+    assert [catalogue.bib_json(bib_id, var_fields=True) for bib_id in bib_ids] == [
+        join_fragments(catalogue.bib_fragments(bib_id), bib_order) for bib_id in bib_ids
+    ]
 
 
 def test_store_with_a_million_items_starts_in_seconds() -> None:
