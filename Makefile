@@ -38,4 +38,4 @@ pr: lint type test
 
 # Benchmarks run on demand (not in the CI gate); each prints one JSON result line.
 bench: sync
-	$(RUN) python bench/etl.py
+	$(RUN) python bench/run.py

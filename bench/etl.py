@@ -7,14 +7,13 @@ file) on a smaller sample, scaled linearly to the full row count. Items are gene
 database with generate_series. The moto server runs in its own process, so the objects it
 holds do not count towards this process's memory.
 
-    python bench/etl.py [--rows 1000000] [--baseline-rows 50000]
+    python bench/etl.py [--rows 1000000] [--baseline-rows 50000] [--quick]
 
-Prints one JSON line (and appends it to bench/results/etl.jsonl).
+Prints one JSON result line (bench/common.py); `bench/run.py` collects it. `--quick` is 100,000
+rows against a 10,000-row baseline sample.
 """
 
 import argparse
-import json
-import resource
 import socket
 import subprocess
 import sys
@@ -23,13 +22,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import boto3
 import httpx
 import polars as pl
 from botocore.config import Config
+from common import PROJECT_ROOT, emit, peak_rss_mb, stopwatch
 from polars.testing import assert_frame_equal
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.orm import Session
@@ -43,8 +42,6 @@ from tarroitus.services.etl_frames import ITEMS_SCHEMA, parquet_bytes
 from tarroitus.services.etl_location import ParquetLocation
 from tarroitus.services.etl_storage import read_partition
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-RESULTS = PROJECT_ROOT / "bench" / "results" / "etl.jsonl"
 DATA_DIR = PROJECT_ROOT / ".data" / "bench-postgres"
 DATABASE = "tarroitus_bench_etl"
 
@@ -78,7 +75,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--baseline-rows", type=int, default=50_000)
+    parser.add_argument("--quick", action="store_true", help="100,000 rows, 10,000 in the baseline sample")
     args = parser.parse_args()
+    if args.quick:
+        args.rows, args.baseline_rows = 100_000, 10_000
     engine = prepare_database(args.rows)
     with moto_server() as endpoint:
         s3 = boto3.client(
@@ -93,41 +93,35 @@ def main() -> None:
         s3.create_bucket(Bucket=location.bucket, CreateBucketConfiguration={"LocationConstraint": "eu-north-1"})
         target = ExportTarget(s3=s3, location=location, registry=engine, run_token="bench", batch_rows=BATCH_ROWS)
         day = datetime.now(UTC).date()
-        started = time.perf_counter()
-        with snapshot_session(engine) as (source, _):
+        with stopwatch() as timing, snapshot_session(engine) as (source, _):
             exported = export_snapshot(source, target, table="items", dt=day)
-        seconds = time.perf_counter() - started
-        peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        seconds = timing["seconds"]
+        peak = peak_rss_mb()
         baseline_seconds, sample = naive_export(engine, s3, location, args.baseline_rows)
         check_same_rows(read_partition(s3, location, table="items", dt=day), sample)
     engine.dispose()
-    scaled = baseline_seconds * args.rows / args.baseline_rows
-    result = {
-        "bench": "etl",
-        "metric": "seconds",
-        "unit": "s",
-        "value": round(seconds, 3),
-        "baseline": round(scaled, 3),
-        "ratio": round(scaled / seconds, 2),
-        "target": TARGET_SECONDS,
-        "ok": exported.rows == args.rows and seconds < TARGET_SECONDS and peak_rss_mb < TARGET_PEAK_RSS_MB,
-        "peak_rss_mb": round(peak_rss_mb, 1),
-        "peak_rss_target_mb": TARGET_PEAK_RSS_MB,
-        "rows": exported.rows,
-        "rows_per_second": round(exported.rows / seconds),
-        "files": exported.files,
-        "parquet_bytes": exported.bytes,
-        "batch_rows": BATCH_ROWS,
-        "baseline_sample_rows": args.baseline_rows,
-        "baseline_sample_seconds": round(baseline_seconds, 3),
-        "baseline_method": "ORM objects one at a time into dicts, one polars frame, one Parquet file; scaled linearly",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    line = json.dumps(result)
-    print(line)  # noqa: T201
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("a") as results:
-        results.write(line + "\n")
+    if exported.rows != args.rows:
+        raise RuntimeError(f"exported {exported.rows} rows of {args.rows}")
+    emit(
+        "etl",
+        metric="seconds",
+        unit="s",
+        value=seconds,
+        baseline=baseline_seconds * args.rows / args.baseline_rows,
+        target=TARGET_SECONDS,
+        higher_is_better=False,
+        peak_rss_mb=round(peak, 1),
+        peak_rss_target_mb=TARGET_PEAK_RSS_MB,
+        peak_rss_ok=peak < TARGET_PEAK_RSS_MB,
+        rows=exported.rows,
+        rows_per_second=round(exported.rows / seconds),
+        files=exported.files,
+        parquet_bytes=exported.bytes,
+        batch_rows=BATCH_ROWS,
+        baseline_sample_rows=args.baseline_rows,
+        baseline_sample_seconds=round(baseline_seconds, 3),
+        baseline_method="ORM objects one at a time into dicts, one polars frame, one Parquet file; scaled linearly",
+    )
 
 
 def prepare_database(rows: int) -> Engine:

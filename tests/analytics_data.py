@@ -5,7 +5,6 @@ text (they all cross a CSV boundary in the export), events on both sides of UTC 
 successful and failed writebacks with several Sierra error codes.
 """
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +19,7 @@ from tarroitus.models import (
     WritebackEntry,
     WritebackStatus,
 )
+from tests.factories import barcode_for, make_client, make_item, next_item_id
 
 #: The first day events are spread over; tests pick run dates after it.
 FIRST_DAY = datetime(2026, 3, 9, tzinfo=UTC)
@@ -51,48 +51,37 @@ class SeededData:
 def seed(session: Session, *, items: int = 24, days: int = 3, first_day: datetime = FIRST_DAY) -> SeededData:
     """Insert `items` items, three clients (two printers, one admin) and events over `days` days."""
     data = SeededData()
-    for number, (name, role) in enumerate([("station-a", "printer"), ("station-b", "printer"), ("admin", "admin")]):
-        data.clients.append(
-            Client(
-                id=uuid.UUID(int=number + 1),
-                name=name,
-                role=ClientRole(role),
-                key_id=f"kid{number}",
-                key_hash=f"secret-hash-{number}-must-never-be-exported",
-                created_at=first_day - timedelta(days=30),
-                last_seen_at=first_day + timedelta(hours=number) if number < 2 else None,
-                client_version="2.1.0" if number == 0 else None,
-                host_name=f"host-{number}",
-                ip_address="192.0.2.7",
-            )
+    for number, role in enumerate([ClientRole.PRINTER, ClientRole.PRINTER, ClientRole.ADMIN]):
+        client, _ = make_client(
+            session,
+            role=role,
+            name=f"{role.value}-{number}",
+            created_at=first_day - timedelta(days=30),
+            last_seen_at=first_day + timedelta(hours=number) if number < 2 else None,
+            client_version="2.1.0" if number == 0 else None,
+            host_name=f"host-{number}",
+            ip_address="192.0.2.7",
         )
-    session.add_all(data.clients)
-    session.flush()
+        data.clients.append(client)
     for index in range(items):
         location = LOCATIONS[index % len(LOCATIONS)]
         item_type = ITEM_TYPES[index % len(ITEM_TYPES)]
-        data.items.append(
-            Item(
-                item_record_id=1_000_000 + index,
-                item_number=f"i{1_000_000 + index}",
-                barcode=f"B{index:09d}" if index % 5 else "",
-                bib_record_id=2_000_000 + index // 2,
-                best_author="Kivi, Aleksis" if index % 2 else None,
-                best_title=TITLES[index % len(TITLES)],
-                itype_code_num=item_type[0],
-                item_type_name=item_type[1],
-                location_code=location[0],
-                location_name=location[1],
-                classification=CLASSIFICATIONS[index % len(CLASSIFICATIONS)],
-                signum="KIV",
-                suppressed=index % 7 == 0,
-                deleted=index % 11 == 10,
-                sierra_updated_at=first_day - timedelta(days=1, microseconds=index),
-                print_count=0,
-            )
+        item = make_item(
+            session,
+            barcode=None if index % 5 == 0 else "" if index % 5 == 1 else barcode_for(next_item_id()),
+            best_author="Kivi, Aleksis" if index % 2 else None,
+            best_title=TITLES[index % len(TITLES)],
+            itype_code_num=item_type[0],
+            item_type_name=item_type[1],
+            location_code=location[0],
+            location_name=location[1],
+            classification=CLASSIFICATIONS[index % len(CLASSIFICATIONS)],
+            suppressed=index % 7 == 0,
+            deleted=index % 11 == 10,
+            sierra_updated_at=first_day - timedelta(days=1, microseconds=index),
+            print_count=0,
         )
-    session.add_all(data.items)
-    session.flush()
+        data.items.append(item)
     _print_labels(session, data, days=days, first_day=first_day)
     _write_back(session, data, first_day=first_day)
     session.flush()
