@@ -120,7 +120,7 @@ def _write_back(session: Session, data: SeededData, *, first_day: datetime) -> N
                 WritebackAttempt(
                     item_record_id=item.item_record_id,
                     attempted_at=first_day + timedelta(days=index % 2, hours=2 + attempt, microseconds=index),
-                    outcome="succeeded" if succeeded else "failed",
+                    outcome=_outcome(succeeded=succeeded, attempt=attempt, last=failures, index=index),
                     classification=item.classification,
                     http_status=200 if succeeded else status,
                     sierra_code=None if succeeded else code,
@@ -138,3 +138,12 @@ def _write_back(session: Session, data: SeededData, *, first_day: datetime) -> N
             )
         )
     session.add_all(data.attempts)
+
+
+def _outcome(*, succeeded: bool, attempt: int, last: int, index: int) -> str:
+    """The writeback job's outcome names: written or skipped, retried, dead-lettered, claim expired."""
+    if succeeded:
+        return "skipped_as_done" if index % 5 == 0 else "written"
+    if attempt == last:
+        return "dead_lettered"
+    return "claim_expired" if index % 6 == 5 else "failed_retrying"

@@ -8,6 +8,6 @@ SELECT
     arbitrary(error) AS sample_error
 FROM tarroitus_analytics.writeback_attempts
 WHERE dt >= '2026-01-01'
-  AND outcome <> 'succeeded'
+  AND outcome IN ('failed_retrying', 'dead_lettered', 'claim_expired')
 GROUP BY 1, 2, 3
 ORDER BY month, failures DESC;

@@ -174,13 +174,15 @@ def test_read_writeback_failures_equals_sql_per_day_and_code(
     # Given
     days = rows(
         db_session,
-        "SELECT (attempted_at AT TIME ZONE 'UTC')::date, sum(CASE WHEN outcome = 'succeeded' THEN 1 ELSE 0 END),"
-        " sum(CASE WHEN outcome = 'succeeded' THEN 0 ELSE 1 END), count(DISTINCT item_record_id)"
+        "SELECT (attempted_at AT TIME ZONE 'UTC')::date, sum(CASE WHEN outcome IN ('written', 'skipped_as_done')"
+        " THEN 1 ELSE 0 END), sum(CASE WHEN outcome IN ('written', 'skipped_as_done') THEN 0 ELSE 1 END),"
+        " count(DISTINCT item_record_id)"
         " FROM writeback_attempts GROUP BY 1 ORDER BY 1",
     )
     codes = rows(
         db_session,
-        "SELECT sierra_code, http_status, count(*) FROM writeback_attempts WHERE outcome <> 'succeeded'"
+        "SELECT sierra_code, http_status, count(*) FROM writeback_attempts"
+        " WHERE outcome NOT IN ('written', 'skipped_as_done')"
         " GROUP BY 1, 2 ORDER BY 3 DESC, 1 NULLS LAST, 2 NULLS LAST LIMIT 2",
     )
     # When

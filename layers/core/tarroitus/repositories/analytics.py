@@ -25,9 +25,6 @@ from tarroitus.models import (
     JobState,
 )
 
-#: The writeback attempt outcome that counts as a success; every other outcome is a failure.
-WRITEBACK_SUCCESS_OUTCOME = "succeeded"
-
 
 def upsert_partition(
     session: Session,
@@ -100,27 +97,27 @@ def refresh_prints_daily(session: Session, *, since: datetime | None) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def refresh_writeback_daily(session: Session, *, since: datetime | None) -> int:
-    """Replace writeback successes, failures and items per day from `since`."""
+def refresh_writeback_daily(session: Session, *, since: datetime | None, failure_outcomes: Sequence[str]) -> int:
+    """Replace writeback successes, failures (attempts with one of `failure_outcomes`) and items per day."""
     session.execute(delete(AnalyticsWritebackDaily).where(*_day_from(AnalyticsWritebackDaily.day, since)))
     where, params = _since("attempted_at", since)
     result = session.execute(
         text(
             "INSERT INTO analytics_writeback_daily (day, succeeded, failed, items)"
             " SELECT (attempted_at AT TIME ZONE 'UTC')::date,"
-            " count(*) FILTER (WHERE outcome = :success), count(*) FILTER (WHERE outcome <> :success),"
+            " count(*) FILTER (WHERE outcome <> ALL(:failures)), count(*) FILTER (WHERE outcome = ANY(:failures)),"
             f" count(DISTINCT item_record_id) FROM writeback_attempts{where} GROUP BY 1"
         ),
-        {"success": WRITEBACK_SUCCESS_OUTCOME, **params},
+        {"failures": list(failure_outcomes), **params},
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def refresh_writeback_errors(session: Session, *, since: datetime | None) -> int:
+def refresh_writeback_errors(session: Session, *, since: datetime | None, failure_outcomes: Sequence[str]) -> int:
     """Replace failed attempts per day, Sierra code and HTTP status (with the latest message) from `since`."""
     session.execute(delete(AnalyticsWritebackError).where(*_day_from(AnalyticsWritebackError.day, since)))
     where, params = _since("attempted_at", since)
-    condition = (where + " AND" if where else " WHERE") + " outcome <> :success"
+    condition = (where + " AND" if where else " WHERE") + " outcome = ANY(:failures)"
     result = session.execute(
         text(
             "INSERT INTO analytics_writeback_errors (day, sierra_code, http_status, failures, last_error)"
@@ -128,7 +125,7 @@ def refresh_writeback_errors(session: Session, *, since: datetime | None) -> int
             " (array_agg(error ORDER BY attempted_at DESC, id DESC))[1]"
             f" FROM writeback_attempts{condition} GROUP BY 1, 2, 3"
         ),
-        {"success": WRITEBACK_SUCCESS_OUTCOME, **params},
+        {"failures": list(failure_outcomes), **params},
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -22,6 +22,10 @@ from tarroitus.settings import Settings
 
 tracer = Tracer()
 
+#: Writeback attempt outcomes that count as failures (the writeback job's vocabulary); any other
+#: outcome ("written", "skipped_as_done") is a success.
+WRITEBACK_FAILURE_OUTCOMES = ("failed_retrying", "dead_lettered", "claim_expired")
+
 
 @tracer.capture_method(capture_response=False)
 def refresh_aggregates(session: Session, *, since: datetime | None) -> dict[str, int]:
@@ -29,8 +33,12 @@ def refresh_aggregates(session: Session, *, since: datetime | None) -> dict[str,
     midnight = datetime.combine(since.astimezone(UTC).date(), time.min, tzinfo=UTC) if since is not None else None
     return {
         "analytics_prints_daily": analytics_repository.refresh_prints_daily(session, since=midnight),
-        "analytics_writeback_daily": analytics_repository.refresh_writeback_daily(session, since=midnight),
-        "analytics_writeback_errors": analytics_repository.refresh_writeback_errors(session, since=midnight),
+        "analytics_writeback_daily": analytics_repository.refresh_writeback_daily(
+            session, since=midnight, failure_outcomes=WRITEBACK_FAILURE_OUTCOMES
+        ),
+        "analytics_writeback_errors": analytics_repository.refresh_writeback_errors(
+            session, since=midnight, failure_outcomes=WRITEBACK_FAILURE_OUTCOMES
+        ),
         "analytics_progress": analytics_repository.refresh_progress(session),
         "analytics_classifications": analytics_repository.refresh_classifications(session),
         "analytics_station_throughput": analytics_repository.refresh_station_throughput(session),
