@@ -9,12 +9,8 @@ from sqlalchemy.orm import Session
 from tarroitus.models import Item, JobState, SyncMode, WritebackEntry, WritebackStatus
 from tarroitus.repositories.writeback import enqueue_item
 from tarroitus.services.job_names import SYNC_JOB_NAME
-from tests import sierra_fixtures
 from tests.sierra_fixtures import RunningSimulator
 from tests.sync_helpers import PageBudget, differences, expected_rows, row_versions, run_sync, stored_rows
-
-sierra_simulator_session = sierra_fixtures.sierra_simulator_session
-sierra_simulator = sierra_fixtures.sierra_simulator
 
 
 def first_live_items(simulator: RunningSimulator, count: int) -> list[int]:

@@ -23,12 +23,9 @@ from tarroitus.models import ClientRole, Item, JobRun, JobState
 from tarroitus.services.clients import register_client
 from tarroitus.services.job_names import SYNC_JOB_NAME
 from tarroitus.settings import Settings, get_settings
-from tests import sierra_fixtures
 from tests.events import FakeLambdaContext, scheduler_event
 from tests.sierra_fixtures import RunningSimulator
 
-sierra_simulator_session = sierra_fixtures.sierra_simulator_session
-sierra_simulator = sierra_fixtures.sierra_simulator
 
 FUNCTION_NAME = "tarroitus-sierra-sync"
 
