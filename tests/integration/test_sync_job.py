@@ -26,7 +26,6 @@ from tarroitus.settings import Settings, get_settings
 from tests.events import FakeLambdaContext, scheduler_event
 from tests.sierra_fixtures import RunningSimulator
 
-
 FUNCTION_NAME = "tarroitus-sierra-sync"
 
 
