@@ -5,6 +5,7 @@ import io
 import json
 import socket
 import urllib.request
+import uuid
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,6 @@ from typing import Any
 import boto3
 import pytest
 from fastapi.testclient import TestClient
-from moto.server import ThreadedMotoServer
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -23,8 +23,11 @@ from tarroitus.models import ClientRole, Item, JobRun, JobState
 from tarroitus.services.clients import register_client
 from tarroitus.services.job_names import SYNC_JOB_NAME
 from tarroitus.settings import Settings, get_settings
+from tests import moto_fixtures
 from tests.events import FakeLambdaContext, scheduler_event
 from tests.sierra_fixtures import RunningSimulator
+
+moto_server = moto_fixtures.moto_server
 
 FUNCTION_NAME = "tarroitus-sierra-sync"
 
@@ -120,35 +123,30 @@ def test_sync_run_endpoint_refuses_while_a_run_holds_the_lease(committed_db: Eng
         assert session.scalar(select(func.count()).select_from(JobRun)) == 0
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    """A moto server on a free local port, with Lambda invocations that do not need Docker."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+@pytest.fixture
+def moto_endpoint(moto_server: str) -> str:
+    """The session's moto server, with Lambda invocations that do not need Docker."""
     request = urllib.request.Request(
-        f"{endpoint}/moto-api/config",
+        f"{moto_server}/moto-api/config",
         data=json.dumps({"lambda": {"use_docker": False}}).encode(),
         method="POST",
     )
     urllib.request.urlopen(request, timeout=10).close()
-    yield endpoint
-    server.stop()
+    return moto_server
 
 
-def create_sync_function(endpoint: str) -> None:
+def create_sync_function(endpoint: str, function_name: str) -> None:
     """The sync function as the deployment creates it (code irrelevant: moto does not run it)."""
     iam = boto3.client("iam", endpoint_url=endpoint, region_name="eu-north-1")
     role = iam.create_role(
-        RoleName="sync-role",
+        RoleName=f"sync-role-{uuid.uuid4().hex[:8]}",
         AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
     )["Role"]["Arn"]
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as bundle:
         bundle.writestr("handler.py", "def lambda_handler(event, context):\n    return event\n")
     boto3.client("lambda", endpoint_url=endpoint, region_name="eu-north-1").create_function(
-        FunctionName=FUNCTION_NAME,
+        FunctionName=function_name,
         Runtime="python3.13",
         Role=role,
         Handler="handler.lambda_handler",
@@ -160,8 +158,9 @@ def test_sync_run_endpoint_invokes_the_sync_lambda_in_aws(
     committed_db: Engine, settings: Settings, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given
-    create_sync_function(moto_endpoint)
-    aws = settings.model_copy(update={"sync_function_name": FUNCTION_NAME, "aws_endpoint_url": moto_endpoint})
+    function_name = f"{FUNCTION_NAME}-{uuid.uuid4().hex[:8]}"
+    create_sync_function(moto_endpoint, function_name)
+    aws = settings.model_copy(update={"sync_function_name": function_name, "aws_endpoint_url": moto_endpoint})
     unreachable = settings.model_copy(
         update={"sync_function_name": FUNCTION_NAME, "aws_endpoint_url": f"http://127.0.0.1:{closed_port()}"}
     )
@@ -181,7 +180,7 @@ def test_sync_run_endpoint_invokes_the_sync_lambda_in_aws(
         failed = client.post("/api/v1/sync/run")
     # Then
     assert (response.status_code, response.json()) == (202, {"mode": "full", "target": "lambda"})
-    assert [(call["FunctionName"], call["InvocationType"]) for call in invocations[:1]] == [(FUNCTION_NAME, "Event")]
+    assert [(call["FunctionName"], call["InvocationType"]) for call in invocations[:1]] == [(function_name, "Event")]
     assert json.loads(invocations[0]["Payload"]) == {"mode": "full"}
     assert failed.status_code == 503
     assert item_count(committed_db) == 0
