@@ -14,7 +14,8 @@ How each column is derived from Sierra:
 - `best_author`, `best_title`, `material_*`: the bib's `author`, `title`, `materialType {code,value}`.
 - `classification`: the bib's MARC 097 (`classification_from_var_fields`); `main_entry`: the bib's
   100/110/111/130/245 varFields, kept so the signum can be recomputed; `signum`: `compute_signum` of them.
-- An item whose bib is unknown keeps its item columns and gets null bib columns (no signum).
+- Without a bib the bib columns are null; the sync then writes only the item columns
+  (`sync_pages.ITEM_ONLY_COLUMNS`), so an item whose bib cannot be read keeps its stored bib columns.
 """
 
 import re
