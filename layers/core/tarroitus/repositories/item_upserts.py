@@ -7,7 +7,7 @@ leaves rows, their `synced_at` and their tuple versions as they were.
 """
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -85,15 +85,14 @@ def upsert_items(
             f"SELECT 0::bigint AS ord, {', '.join(SYNC_COLUMNS)} FROM items WITH NO DATA"
         )
         cursor.execute(f"TRUNCATE {_STAGE}")
-        received = _copy_rows(cursor, _STAGE, ("ord", *columns), _numbered(rows, columns))
+        keys: set[Any] = set()
+        received = _copy_rows(cursor, _STAGE, ("ord", *columns), _numbered(rows, columns, keys))
         if received == 0:
             return UpsertCounts()
         cursor.execute(_upsert_sql(columns))
-        results = cursor.fetchall()
-        cursor.execute(f"SELECT count(DISTINCT item_record_id) FROM {_STAGE}")
-        distinct = _scalar(cursor)
-    inserted = sum(1 for (was_inserted,) in results if was_inserted)
-    return UpsertCounts(received=received, distinct=distinct, inserted=inserted, updated=len(results) - inserted)
+        row = cursor.fetchone()
+    inserted, written = (int(row[0]), int(row[1])) if row else (0, 0)
+    return UpsertCounts(received=received, distinct=len(keys), inserted=inserted, updated=written - inserted)
 
 
 def update_bib_columns(session: Session, *, bibs: Iterable[Mapping[str, Any]]) -> int:
@@ -109,7 +108,8 @@ def update_bib_columns(session: Session, *, bibs: Iterable[Mapping[str, Any]]) -
         )
         cursor.execute(f"TRUNCATE {_BIB_STAGE}")
         stage_columns = ("bib_record_id", *BIB_COLUMNS)
-        received = _copy_rows(cursor, _BIB_STAGE, stage_columns, (_values(bib, stage_columns) for bib in bibs))
+        to_values = _row_values(stage_columns)
+        received = _copy_rows(cursor, _BIB_STAGE, stage_columns, (to_values(bib) for bib in bibs))
         if received == 0:
             return 0
         assignments = ", ".join(f"{column} = b.{column}" for column in BIB_COLUMNS)
@@ -161,23 +161,31 @@ def _driver_connection(session: Session) -> psycopg.Connection[Any]:
     return cast(psycopg.Connection[Any], session.connection().connection.driver_connection)
 
 
-def _numbered(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> Iterable[tuple[Any, ...]]:
+def _numbered(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], keys: set[Any]) -> Iterable[list[Any]]:
+    """Each row's values after its position (the last of a repeated key wins); collects the keys seen."""
+    to_values = _row_values(columns)
     for number, row in enumerate(rows):
-        yield (number, *_values(row, columns))
+        values = to_values(row)
+        keys.add(values[0])
+        values.insert(0, number)
+        yield values
 
 
-def _values(row: Mapping[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
-    return tuple(
-        json.dumps(row.get(column), ensure_ascii=False)
-        if column in _JSON_COLUMNS and row.get(column) is not None
-        else row.get(column)
-        for column in columns
-    )
+def _row_values(columns: Sequence[str]) -> Callable[[Mapping[str, Any]], list[Any]]:
+    """A function giving a row's values in `columns` order, JSON columns serialised for COPY."""
+    json_positions = [position for position, column in enumerate(columns) if column in _JSON_COLUMNS]
+
+    def values(row: Mapping[str, Any]) -> list[Any]:
+        found = list(map(row.get, columns))
+        for position in json_positions:
+            if found[position] is not None:
+                found[position] = json.dumps(found[position], ensure_ascii=False)
+        return found
+
+    return values
 
 
-def _copy_rows(
-    cursor: psycopg.Cursor[Any], table: str, columns: Sequence[str], values: Iterable[tuple[Any, ...]]
-) -> int:
+def _copy_rows(cursor: psycopg.Cursor[Any], table: str, columns: Sequence[str], values: Iterable[Sequence[Any]]) -> int:
     count = 0
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in values:
@@ -197,14 +205,10 @@ def _upsert_sql(columns: Sequence[str]) -> str:
     updated = [column for column in columns if column != "item_record_id"]
     assignments = ", ".join(f"{column} = excluded.{column}" for column in updated)
     return (
-        f"INSERT INTO items AS i ({listed}, synced_at) "
+        f"WITH written AS (INSERT INTO items AS i ({listed}, synced_at) "
         f"SELECT DISTINCT ON (item_record_id) {listed}, now() FROM {_STAGE} ORDER BY item_record_id, ord DESC "
         f"ON CONFLICT (item_record_id) DO UPDATE SET {assignments}, synced_at = excluded.synced_at "
         f"WHERE {_changed('i', 'excluded', updated)} "
-        "RETURNING (xmax = 0)"
+        "RETURNING (xmax = 0) AS inserted) "
+        "SELECT count(*) FILTER (WHERE inserted), count(*) FROM written"
     )
-
-
-def _scalar(cursor: psycopg.Cursor[Any]) -> int:
-    row = cursor.fetchone()
-    return int(row[0]) if row else 0
