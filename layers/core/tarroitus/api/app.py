@@ -5,7 +5,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from tarroitus.api.errors import install_error_handlers
-from tarroitus.api.routes import private, utils
+from tarroitus.api.routes import private, utils, writeback
 from tarroitus.settings import Settings, get_settings
 
 API_V1_PREFIX = "/api/v1"
@@ -46,6 +46,7 @@ def build_api_router(settings: Settings) -> APIRouter:
     """Every /api/v1 router; the diagnostics exist only when ENV=local."""
     router = APIRouter()
     router.include_router(utils.router)
+    router.include_router(writeback.router)
     if settings.env == "local":
         router.include_router(private.router)
     return router
