@@ -3,7 +3,8 @@
 Register them from `tests/conftest.py` with `pytest_plugins = ["tests.sierra_fixtures"]` (or import
 the fixtures there). Fixtures:
 
-- `sierra_simulator`: a fresh simulator (2000 seeded items) per test, stopped afterwards.
+- `sierra_simulator`: a simulator with 2000 seeded items, reset to that state for each test (one
+  server for the run: `sierra_simulator_session`).
 - `sierra_simulator_factory`: call with `SimulatorConfig` keywords to start more (all stopped at the end).
 - `sierra_client`: a `SierraClient` on `sierra_simulator` that records backoff sleeps instead of sleeping.
 
@@ -70,10 +71,8 @@ class RunningSimulator:
         self.faults.update(changes)
 
     def stats(self) -> dict[str, Any]:
-        """`GET /_simulator/stats`."""
-        response = httpx.get(self.url + "/_simulator/stats", timeout=5)
-        response.raise_for_status()
-        stats: dict[str, Any] = response.json()
+        """What `GET /_simulator/stats` would answer."""
+        stats: dict[str, Any] = self.app.state.simulator.snapshot()
         return stats
 
     def client(self, **overrides: Any) -> SierraClient:
@@ -89,9 +88,18 @@ class RunningSimulator:
             "sleep": RecordedSleeps(),
         }
         options.update(overrides)
-        client = SierraClient(self.base_url, self.config.client_key, self.config.client_secret, **options)
+        key = options.pop("client_key", self.config.client_key)
+        secret = options.pop("client_secret", self.config.client_secret)
+        client = SierraClient(self.base_url, key, secret, **options)
         self.clients.append(client)
         return client
+
+    def reset(self) -> None:
+        """Back to the seeded state: no edits, no PUT log, configured faults, no valid tokens, zero stats."""
+        for client in self.clients:
+            client.close()
+        self.clients.clear()
+        self.app.state.simulator.reset()
 
     def raw_token(self) -> str:
         """A fresh access token, for tests that talk HTTP to the simulator directly."""
@@ -169,10 +177,18 @@ def sierra_simulator_factory() -> Iterator[Callable[..., RunningSimulator]]:
         stack.pop().__exit__(None, None, None)
 
 
+@pytest.fixture(scope="session")
+def sierra_simulator_session() -> Iterator[RunningSimulator]:
+    """One simulator (DEFAULT_TEST_ITEMS items, seed 1) served for the whole run."""
+    with run_simulator() as running:
+        yield running
+
+
 @pytest.fixture
-def sierra_simulator(sierra_simulator_factory: Callable[..., RunningSimulator]) -> RunningSimulator:
-    """A fresh simulator with DEFAULT_TEST_ITEMS seeded items (seed 1)."""
-    return sierra_simulator_factory()
+def sierra_simulator(sierra_simulator_session: RunningSimulator) -> RunningSimulator:
+    """The session's simulator, reset to its seeded state for this test (see `RunningSimulator.reset`)."""
+    sierra_simulator_session.reset()
+    return sierra_simulator_session
 
 
 @pytest.fixture

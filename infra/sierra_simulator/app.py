@@ -20,7 +20,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -111,6 +111,13 @@ class SimulatorStats:
             self.by_route[route] += 1
             self.by_status[status] += 1
 
+    def reset(self) -> None:
+        """Zero the counters."""
+        with self._lock:
+            self.by_route.clear()
+            self.by_status.clear()
+            self.started = time.monotonic()
+
     def snapshot(self) -> dict[str, Any]:
         """The counters as JSON-able data."""
         with self._lock:
@@ -120,6 +127,10 @@ class SimulatorStats:
                 "by_route": dict(sorted(self.by_route.items())),
                 "uptime_seconds": round(time.monotonic() - self.started, 3),
             }
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def _bad_param(description: str) -> StoreError:
@@ -239,6 +250,30 @@ class SimulatorState:
     faults: FaultInjector
     tokens: TokenRegistry
     stats: SimulatorStats
+
+    def reset(self) -> None:
+        """Back to the seeded data, the configured faults and clock, no valid tokens, zero counters."""
+        self.store.reset()
+        self.store.clock = self.config.clock or _utcnow
+        self.faults.update({**asdict(self.config.faults), "expire_tokens": True})
+        self.faults.injected.clear()
+        self.stats.reset()
+
+    def snapshot(self) -> dict[str, Any]:
+        """What `GET /_simulator/stats` answers."""
+        snapshot = self.stats.snapshot()
+        snapshot.update(
+            {
+                "items": self.store.item_count,
+                "bibs": self.store.bib_count,
+                "overlay_items": self.store.overlay_item_count,
+                "overlay_bibs": self.store.overlay_bib_count,
+                "puts": len(self.store.put_log),
+                "tokens_issued": self.tokens.issued,
+                "faults_injected": dict(self.faults.injected),
+            }
+        )
+        return snapshot
 
     def authorise(self, request: Request) -> None:
         """Refuse requests without a valid bearer token (401 / 120 or 123)."""
@@ -368,28 +403,13 @@ async def update_faults(request: Request) -> Response:
 @control.get("/stats")
 async def read_stats(request: Request) -> Response:
     """Request counts by route and status, store sizes, PUTs, tokens and injected faults."""
-    sim = _state(request)
-    snapshot = sim.stats.snapshot()
-    snapshot.update(
-        {
-            "items": sim.store.item_count,
-            "bibs": sim.store.bib_count,
-            "overlay_items": sim.store.overlay_item_count,
-            "overlay_bibs": sim.store.overlay_bib_count,
-            "puts": len(sim.store.put_log),
-            "tokens_issued": sim.tokens.issued,
-            "faults_injected": dict(sim.faults.injected),
-        }
-    )
-    return JSONResponse(snapshot)
+    return JSONResponse(_state(request).snapshot())
 
 
 @control.post("/reset")
 async def reset(request: Request) -> Response:
-    """Back to the seeded data, default faults, no valid tokens."""
-    sim = _state(request)
-    sim.store.reset()
-    sim.faults.update({"reset": True, "expire_tokens": True})
+    """Back to the seeded data, the configured faults and clock, no valid tokens, zero counters."""
+    _state(request).reset()
     return Response(status_code=204)
 
 
