@@ -133,29 +133,35 @@ def claim_batch(
 def mark_done(
     session: Session, *, item_record_id: int, owner: str, now: datetime, sierra_updated_at: datetime | None
 ) -> bool:
-    """Record success; False (only the claim released) when the row was re-queued or taken over meanwhile."""
+    """Record success; False (only the claim released) when the row was re-queued or taken over meanwhile.
+
+    `sierra_updated_at` is the item's updatedDate as Sierra reported it after the write, when known.
+    """
     done = _finish(
         session,
         item_record_id=item_record_id,
         owner=owner,
-        values={
-            "status": WritebackStatus.DONE,
-            "completed_at": now,
-            "last_error": None,
-            "last_error_code": None,
-            "sierra_updated_at": sierra_updated_at,
-        },
+        values={"status": WritebackStatus.DONE, "completed_at": now, "last_error": None, "last_error_code": None},
     )
-    if not done and sierra_updated_at is not None:
-        # A reprint re-queued the item during the write: the write still happened, so the sync must
-        # still recognise it as the project's own.
+    if sierra_updated_at is not None:
+        # Also when a reprint re-queued the item during the write: the write happened, so the sync
+        # must still recognise it as the project's own.
+        record_sierra_updated_at(session, updated={item_record_id: sierra_updated_at})
+    return done
+
+
+def record_sierra_updated_at(session: Session, *, updated: Mapping[int, datetime]) -> None:
+    """Store the updatedDate Sierra gave items after this project's PUT (never moving it backwards)."""
+    for item_record_id, updated_at in updated.items():
         session.execute(
             update(WritebackEntry)
-            .where(WritebackEntry.item_record_id == item_record_id)
-            .values(sierra_updated_at=sierra_updated_at)
+            .where(
+                WritebackEntry.item_record_id == item_record_id,
+                or_(WritebackEntry.sierra_updated_at.is_(None), WritebackEntry.sierra_updated_at < updated_at),
+            )
+            .values(sierra_updated_at=updated_at)
             .execution_options(synchronize_session=False)
         )
-    return done
 
 
 def schedule_retry(

@@ -1,16 +1,45 @@
-"""Writeback of labelled items' new call numbers to Sierra: the queue's operator view and retry."""
+"""Writeback of labelled items' new call numbers to Sierra: the queue worker, its operator view and retry.
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+A run claims due rows in batches (SKIP LOCKED, committed before any HTTP), then writes the batch's items
+from a thread pool of `sierra_api_client_pool_size` workers over one `SierraClient` (one token). Each worker
+GETs its item, plans the minimal PUT (:mod:`tarroitus.services.writeback_plan`) and PUTs it, or records it
+as already done. Workers do HTTP only; the calling thread records each outcome as it arrives, in a
+transaction per wake-up (all outcomes that arrived together), through one database connection: a
+Lambda's pool stays at one connection for the queue, and no two threads ever share a session. There are
+exactly as many workers as the client has connections: httpx's sync pool shared by more threads than it has
+connections was seen to fail requests with spurious ReadError/ReadTimeout.
+
+Failures: 409, 429, 5xx, 401/403, timeouts and unexpected errors are retried with exponential backoff
+(`sierra_update_backoff_base_seconds * 2 ** (attempts - 1)`, capped at :data:`MAX_BACKOFF_SECONDS`) until
+`sierra_update_max_attempts`, then dead-lettered; 400 and the other 4xx (and a deleted item) are
+dead-lettered at once. Every attempt leaves a `writeback_attempts` row.
+
+The items' updatedDate after the PUT (Sierra answers 204 without a body) is read back once per batch with
+one `GET /items?id=...&fields=id,updatedDate` and stored in `writeback_queue.sierra_updated_at`. The
+changes sync may treat an item whose Sierra updatedDate is not later than that value as the project's own
+write. An item found already done stores the updatedDate of the GET that found it so.
+"""
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger, Tracer
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from tarroitus.db import session_scope
 from tarroitus.errors import InvalidInputError
 from tarroitus.models import WritebackAttempt, WritebackEntry
 from tarroitus.repositories import job_state
 from tarroitus.repositories import writeback as queue
+from tarroitus.repositories.writeback import ClaimedEntry
+from tarroitus.services.writeback_plan import WritebackOptions, plan_writeback
+from tarroitus.settings import Settings
+from tarroitus.sierra import SierraAuthError, SierraClient, SierraError
 
 logger = Logger(child=True)
 tracer = Tracer()
@@ -23,8 +52,74 @@ OUTCOME_RETRYING = "failed_retrying"
 OUTCOME_DEAD_LETTERED = "dead_lettered"
 OUTCOME_CLAIM_EXPIRED = "claim_expired"
 FAILURE_OUTCOMES = (OUTCOME_RETRYING, OUTCOME_DEAD_LETTERED, OUTCOME_CLAIM_EXPIRED)
+_FAILED = "failed"
 
 MAX_RETRY_IDS = 10_000
+MAX_BACKOFF_SECONDS = 3600.0
+ITEM_READ_FIELDS = "id,updatedDate,deleted,fixedFields,varFields"
+#: 4xx statuses worth retrying; every other 4xx means the request itself is wrong.
+RETRYABLE_CLIENT_STATUSES = frozenset({401, 403, 408, 409, 423, 425, 429})
+MAX_ERROR_LENGTH = 2000
+
+Clock = Callable[[], datetime]
+Monotonic = Callable[[], float]
+
+
+class UnwritableItemError(Exception):
+    """The item cannot be written whatever the retries: deleted in Sierra, or nothing to write."""
+
+
+@dataclass
+class WritebackRunCounts:
+    """What one run did, by outcome."""
+
+    claimed: int = 0
+    written: int = 0
+    skipped_as_done: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+    released: int = 0
+    claims_expired: int = 0
+    batches: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts by name."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Result:
+    """What a worker did with one item: an outcome, or the error that stopped it."""
+
+    entry: ClaimedEntry
+    outcome: str
+    started_at: datetime
+    duration_ms: int
+    sierra_updated_at: datetime | None = None
+    error: Exception | None = None
+
+
+@dataclass(frozen=True)
+class _Failure:
+    retryable: bool
+    http_status: int | None
+    sierra_code: int | None
+    message: str
+
+
+@dataclass
+class _Run:
+    engine: Engine
+    sierra: SierraClient
+    settings: Settings
+    owner: str
+    stop_at: float
+    clock: Clock
+    monotonic: Monotonic
+    counts: WritebackRunCounts
+    options: WritebackOptions
+    halted: threading.Event = field(default_factory=threading.Event)
+    halt_error: SierraAuthError | None = None
 
 
 @dataclass(frozen=True)
@@ -103,3 +198,261 @@ def _last_run(session: Session) -> LastRun | None:
     return LastRun(
         started_at=run.started_at, completed_at=run.finished_at, outcome=run.outcome, counts=counts, error=run.error
     )
+
+
+def retry_delay(attempts: int, *, base_seconds: float) -> timedelta:
+    """The wait before the next attempt after `attempts` failed ones: doubling from `base_seconds`, capped."""
+    exponent = min(max(attempts - 1, 0), 32)
+    return timedelta(seconds=min(base_seconds * 2**exponent, MAX_BACKOFF_SECONDS))
+
+
+@tracer.capture_method(capture_response=False)
+def write_back_queue(
+    engine: Engine,
+    sierra: SierraClient,
+    *,
+    settings: Settings,
+    owner: str,
+    stop_at: float,
+    clock: Clock | None = None,
+    monotonic: Monotonic = time.monotonic,
+    counts: WritebackRunCounts | None = None,
+) -> WritebackRunCounts:
+    """Write queued items back to Sierra, batch by batch, until nothing is due or `stop_at` (monotonic) passes.
+
+    Items claimed but not started by `stop_at` are released. Raises `SierraAuthError` (after recording every
+    outcome and releasing the rest) when Sierra refuses the credentials, since no item could be written.
+    """
+    run = _Run(
+        engine=engine,
+        sierra=sierra,
+        settings=settings,
+        owner=owner,
+        stop_at=stop_at,
+        clock=clock or _utcnow,
+        monotonic=monotonic,
+        counts=counts if counts is not None else WritebackRunCounts(),
+        options=WritebackOptions.from_settings(settings),
+    )
+    workers = settings.sierra_api_client_pool_size
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="writeback") as pool:
+        while run.monotonic() < run.stop_at and not run.halted.is_set():
+            claimed = _claim(run)
+            if not claimed:
+                break
+            _write_batch(run, pool, claimed)
+    logger.info("Writeback queue worked", extra={"owner": owner, **run.counts.as_dict()})
+    if run.halt_error is not None:
+        raise run.halt_error
+    return run.counts
+
+
+def _claim(run: _Run) -> list[ClaimedEntry]:
+    """Claim one batch and commit; take over abandoned claims, dead-lettering those out of attempts."""
+    now = run.clock()
+    max_attempts = run.settings.sierra_update_max_attempts
+    with session_scope(run.engine) as session:
+        claimed = queue.claim_batch(
+            session, owner=run.owner, now=now, limit=run.settings.sierra_update_batch_size_limit
+        )
+        workable: list[ClaimedEntry] = []
+        for entry in claimed:
+            if entry.reclaimed_from is None:
+                workable.append(entry)
+                continue
+            run.counts.claims_expired += 1
+            message = f"The claim of run {entry.reclaimed_from} expired without an outcome"
+            queue.add_attempt(
+                session,
+                item_record_id=entry.item_record_id,
+                attempted_at=now,
+                outcome=OUTCOME_CLAIM_EXPIRED,
+                classification=entry.classification,
+                error=message,
+            )
+            if entry.attempts <= max_attempts:
+                workable.append(entry)
+                continue
+            run.counts.dead_lettered += 1
+            queue.dead_letter(
+                session,
+                item_record_id=entry.item_record_id,
+                owner=run.owner,
+                now=now,
+                error_code=None,
+                error=f"{message}; {max_attempts} attempts used",
+            )
+    run.counts.claimed += len(claimed)
+    run.counts.batches += 1 if claimed else 0
+    return workable
+
+
+def _write_batch(run: _Run, pool: ThreadPoolExecutor, claimed: Sequence[ClaimedEntry]) -> None:
+    pending: set[Future[_Result | None]] = {pool.submit(_write_item, run, entry) for entry in claimed}
+    started: set[int] = set()
+    written: list[int] = []
+    try:
+        while pending:
+            # Whatever finished meanwhile is recorded together: one transaction per wake-up, not per item.
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            results = [result for future in finished if (result := future.result()) is not None]
+            if not results:
+                continue
+            _record(run, results)
+            started.update(result.entry.item_record_id for result in results)
+            written.extend(result.entry.item_record_id for result in results if result.outcome == OUTCOME_WRITTEN)
+    except BaseException:
+        # Outcomes cannot be recorded (database gone): start nothing more. Items already written stay
+        # claimed, and the run that takes them over after the visibility timeout finds them done.
+        run.halted.set()
+        raise
+    unstarted = [entry.item_record_id for entry in claimed if entry.item_record_id not in started]
+    if unstarted:
+        with session_scope(run.engine) as session:
+            run.counts.released += queue.release_claims(session, owner=run.owner, item_record_ids=unstarted)
+    _read_back_updated_dates(run, written)
+
+
+def _write_item(run: _Run, entry: ClaimedEntry) -> _Result | None:
+    """Write one item (worker thread, HTTP only); None when it was not started in time."""
+    if run.halted.is_set() or run.monotonic() >= run.stop_at:
+        return None
+    started_at = run.clock()
+    began = run.monotonic()
+    try:
+        outcome, sierra_updated_at = _write(run, entry)
+    except Exception as exc:  # every failure is recorded against its item, so none is lost
+        if isinstance(exc, SierraAuthError):
+            run.halted.set()
+        return _Result(entry, _FAILED, started_at, _elapsed_ms(run, began), error=exc)
+    return _Result(entry, outcome, started_at, _elapsed_ms(run, began), sierra_updated_at=sierra_updated_at)
+
+
+def _write(run: _Run, entry: ClaimedEntry) -> tuple[str, datetime | None]:
+    """GET the item, plan, PUT what changes; the outcome and (when skipped) the updatedDate read."""
+    item = run.sierra.get_item(entry.item_record_id, fields=ITEM_READ_FIELDS)
+    if item.deleted:
+        raise UnwritableItemError(f"Item {entry.item_record_id} is deleted in Sierra")
+    if not entry.classification.strip():
+        raise UnwritableItemError("The queued classification is empty")
+    body = plan_writeback(
+        item.model_dump(by_alias=True, exclude_none=True, mode="json"),
+        classification=entry.classification,
+        options=run.options,
+        now=run.clock(),
+        queued_at=entry.queued_at,
+    )
+    if body is None:
+        return OUTCOME_SKIPPED_AS_DONE, item.updated_date
+    run.sierra.update_item(entry.item_record_id, body)
+    return OUTCOME_WRITTEN, None
+
+
+def _elapsed_ms(run: _Run, began: float) -> int:
+    return int((run.monotonic() - began) * 1000)
+
+
+def _record(run: _Run, results: Sequence[_Result]) -> None:
+    """Store the outcomes that arrived together in one short transaction."""
+    now = run.clock()
+    with session_scope(run.engine) as session:
+        for result in results:
+            if result.error is not None:
+                _record_failure(run, session, result, result.error, now)
+            else:
+                _record_success(run, session, result, now)
+
+
+def _record_success(run: _Run, session: Session, result: _Result, now: datetime) -> None:
+    entry = result.entry
+    queue.add_attempt(
+        session,
+        item_record_id=entry.item_record_id,
+        attempted_at=result.started_at,
+        outcome=result.outcome,
+        classification=entry.classification,
+        duration_ms=result.duration_ms,
+    )
+    queue.mark_done(
+        session,
+        item_record_id=entry.item_record_id,
+        owner=run.owner,
+        now=now,
+        sierra_updated_at=result.sierra_updated_at,
+    )
+    if result.outcome == OUTCOME_WRITTEN:
+        run.counts.written += 1
+    else:
+        run.counts.skipped_as_done += 1
+
+
+def _record_failure(run: _Run, session: Session, result: _Result, error: Exception, now: datetime) -> None:
+    entry = result.entry
+    failure = _describe_failure(error)
+    if isinstance(error, SierraAuthError) and run.halt_error is None:
+        run.halt_error = error
+    if not isinstance(error, SierraError | UnwritableItemError):
+        logger.error("Unexpected error writing an item back", exc_info=error, extra={"item": entry.item_record_id})
+    dead = not failure.retryable or entry.attempts >= run.settings.sierra_update_max_attempts
+    queue.add_attempt(
+        session,
+        item_record_id=entry.item_record_id,
+        attempted_at=result.started_at,
+        outcome=OUTCOME_DEAD_LETTERED if dead else OUTCOME_RETRYING,
+        classification=entry.classification,
+        http_status=failure.http_status,
+        sierra_code=failure.sierra_code,
+        error=failure.message,
+        duration_ms=result.duration_ms,
+    )
+    if dead:
+        run.counts.dead_lettered += 1
+        queue.dead_letter(
+            session,
+            item_record_id=entry.item_record_id,
+            owner=run.owner,
+            now=now,
+            error_code=failure.sierra_code,
+            error=failure.message,
+        )
+        logger.warning("Writeback dead-lettered", extra={"item": entry.item_record_id, "error": failure.message})
+        return
+    run.counts.retried += 1
+    delay = retry_delay(entry.attempts, base_seconds=run.settings.sierra_update_backoff_base_seconds)
+    queue.schedule_retry(
+        session,
+        item_record_id=entry.item_record_id,
+        owner=run.owner,
+        next_attempt_at=now + delay,
+        error_code=failure.sierra_code,
+        error=failure.message,
+    )
+
+
+def _describe_failure(error: Exception) -> _Failure:
+    if isinstance(error, SierraError):
+        status = error.http_status or None
+        retryable = status is None or status >= 500 or status in RETRYABLE_CLIENT_STATUSES
+        return _Failure(retryable, status, error.code or None, str(error)[:MAX_ERROR_LENGTH])
+    message = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
+    return _Failure(not isinstance(error, UnwritableItemError), None, None, message)
+
+
+def _read_back_updated_dates(run: _Run, item_ids: Iterable[int]) -> None:
+    """Store the updatedDate Sierra now has for the items written (one list request per batch)."""
+    ids = sorted(item_ids)
+    if not ids:
+        return
+    try:
+        page = run.sierra.list_items(ids=ids, fields="id,updatedDate")
+    except SierraError as exc:
+        # The writes are recorded already; without the dates the sync sees them as outside changes.
+        logger.warning("Could not read back updatedDate after writing", extra={"items": len(ids), "error": str(exc)})
+        return
+    updated = {item.int_id: item.updated_date for item in page.entries if item.updated_date is not None}
+    with session_scope(run.engine) as session:
+        queue.record_sierra_updated_at(session, updated=updated)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
