@@ -1,23 +1,27 @@
 """Writeback of labelled items' new call numbers to Sierra: the queue worker, its operator view and retry.
 
-A run claims due rows in batches (SKIP LOCKED, committed before any HTTP), then writes the batch's items
-from a thread pool of `sierra_api_client_pool_size` workers over one `SierraClient` (one token). Each worker
-GETs its item, plans the minimal PUT (:mod:`tarroitus.services.writeback_plan`) and PUTs it, or records it
-as already done. Workers do HTTP only; the calling thread records each outcome as it arrives, in a
-transaction per wake-up (all outcomes that arrived together), through one database connection: a
-Lambda's pool stays at one connection for the queue, and no two threads ever share a session. There are
-exactly as many workers as the client has connections: httpx's sync pool shared by more threads than it has
-connections was seen to fail requests with spurious ReadError/ReadTimeout.
+A run claims due rows in batches (SKIP LOCKED, committed before any HTTP; the next batch is claimed
+while the current one finishes) and writes the items from a thread pool of `sierra_api_client_pool_size`
+workers over one `SierraClient` (one token). Each worker GETs its item, plans the minimal PUT
+(:mod:`tarroitus.services.writeback_plan`) and PUTs it, or records it as already done. Workers do HTTP
+only; the calling thread records the outcomes as they arrive, one transaction per wake-up (all outcomes
+that arrived together), through one database connection: a Lambda's pool stays at one connection for the
+queue, and no two threads ever share a session. There are exactly as many workers as the client has
+connections: httpx's sync pool shared by more threads than it has connections was seen to fail requests
+with spurious ReadError/ReadTimeout.
 
 Failures: 409, 429, 5xx, 401/403, timeouts and unexpected errors are retried with exponential backoff
 (`sierra_update_backoff_base_seconds * 2 ** (attempts - 1)`, capped at :data:`MAX_BACKOFF_SECONDS`) until
 `sierra_update_max_attempts`, then dead-lettered; 400 and the other 4xx (and a deleted item) are
-dead-lettered at once. Every attempt leaves a `writeback_attempts` row.
+dead-lettered at once. A PUT whose answer is lost (or a 5xx) may still have landed: the item is read again
+at once, and the attempt counts as written when Sierra holds the write. Every attempt leaves a
+`writeback_attempts` row.
 
-The items' updatedDate after the PUT (Sierra answers 204 without a body) is read back once per batch with
-one `GET /items?id=...&fields=id,updatedDate` and stored in `writeback_queue.sierra_updated_at`. The
-changes sync may treat an item whose Sierra updatedDate is not later than that value as the project's own
-write. An item found already done stores the updatedDate of the GET that found it so.
+The items' updatedDate after the PUT (Sierra answers 204 without a body) is read back with one
+`GET /items?id=...&fields=id,updatedDate` per `sierra_update_batch_size_limit` items written, and stored in
+`writeback_queue.sierra_updated_at`. The changes sync may treat an item whose Sierra updatedDate is not
+later than that value as the project's own write. An item found already done stores the updatedDate of
+the GET that found it so.
 """
 
 import threading
@@ -26,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from sqlalchemy import Engine
@@ -39,7 +44,7 @@ from tarroitus.repositories import writeback as queue
 from tarroitus.repositories.writeback import ClaimedEntry
 from tarroitus.services.writeback_plan import WritebackOptions, plan_writeback
 from tarroitus.settings import Settings
-from tarroitus.sierra import SierraAuthError, SierraClient, SierraError
+from tarroitus.sierra import SierraAuthError, SierraClient, SierraError, SierraUnavailableError
 
 logger = Logger(child=True)
 tracer = Tracer()
@@ -53,6 +58,7 @@ OUTCOME_DEAD_LETTERED = "dead_lettered"
 OUTCOME_CLAIM_EXPIRED = "claim_expired"
 FAILURE_OUTCOMES = (OUTCOME_RETRYING, OUTCOME_DEAD_LETTERED, OUTCOME_CLAIM_EXPIRED)
 _FAILED = "failed"
+_NOT_STARTED = "not_started"
 
 MAX_RETRY_IDS = 10_000
 MAX_BACKOFF_SECONDS = 3600.0
@@ -234,13 +240,14 @@ def write_back_queue(
         counts=counts if counts is not None else WritebackRunCounts(),
         options=WritebackOptions.from_settings(settings),
     )
-    workers = settings.sierra_api_client_pool_size
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="writeback") as pool:
-        while run.monotonic() < run.stop_at and not run.halted.is_set():
-            claimed = _claim(run)
-            if not claimed:
-                break
-            _write_batch(run, pool, claimed)
+    with ThreadPoolExecutor(max_workers=settings.sierra_api_client_pool_size, thread_name_prefix="writeback") as pool:
+        try:
+            _work(run, pool)
+        except BaseException:
+            # Outcomes cannot be recorded (database gone): start nothing more. Items already written stay
+            # claimed, and the run that takes them over after the visibility timeout finds them done.
+            run.halted.set()
+            raise
     logger.info("Writeback queue worked", extra={"owner": owner, **run.counts.as_dict()})
     if run.halt_error is not None:
         raise run.halt_error
@@ -287,37 +294,50 @@ def _claim(run: _Run) -> list[ClaimedEntry]:
     return workable
 
 
-def _write_batch(run: _Run, pool: ThreadPoolExecutor, claimed: Sequence[ClaimedEntry]) -> None:
-    pending: set[Future[_Result | None]] = {pool.submit(_write_item, run, entry) for entry in claimed}
-    started: set[int] = set()
+def _work(run: _Run, pool: ThreadPoolExecutor) -> None:
+    """Keep the workers fed: the next batch is claimed while the current one still runs, so that no batch
+    waits for its slowest item; outcomes are recorded as they arrive."""
+    workers = run.settings.sierra_api_client_pool_size
+    pending: set[Future[_Result]] = set()
     written: list[int] = []
-    try:
-        while pending:
-            # Whatever finished meanwhile is recorded together: one transaction per wake-up, not per item.
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            results = [result for future in finished if (result := future.result()) is not None]
-            if not results:
-                continue
-            _record(run, results)
-            started.update(result.entry.item_record_id for result in results)
-            written.extend(result.entry.item_record_id for result in results if result.outcome == OUTCOME_WRITTEN)
-    except BaseException:
-        # Outcomes cannot be recorded (database gone): start nothing more. Items already written stay
-        # claimed, and the run that takes them over after the visibility timeout finds them done.
-        run.halted.set()
-        raise
-    unstarted = [entry.item_record_id for entry in claimed if entry.item_record_id not in started]
-    if unstarted:
-        with session_scope(run.engine) as session:
-            run.counts.released += queue.release_claims(session, owner=run.owner, item_record_ids=unstarted)
+    may_claim = True
+    while True:
+        if may_claim and len(pending) < 2 * workers and _may_start(run):
+            claimed = _claim(run)
+            pending.update(pool.submit(_write_item, run, entry) for entry in claimed)
+            # After an empty claim only a retry recorded since can make more work due within this run.
+            may_claim = bool(claimed)
+        if not pending:
+            break
+        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+        results = [future.result() for future in finished]
+        retried = run.counts.retried
+        _record(run, [result for result in results if result.outcome != _NOT_STARTED])
+        _release(run, [result.entry.item_record_id for result in results if result.outcome == _NOT_STARTED])
+        may_claim = may_claim or run.counts.retried > retried
+        written.extend(result.entry.item_record_id for result in results if result.outcome == OUTCOME_WRITTEN)
+        if len(written) >= run.settings.sierra_update_batch_size_limit:
+            _read_back_updated_dates(run, written)
+            written = []
     _read_back_updated_dates(run, written)
 
 
-def _write_item(run: _Run, entry: ClaimedEntry) -> _Result | None:
-    """Write one item (worker thread, HTTP only); None when it was not started in time."""
-    if run.halted.is_set() or run.monotonic() >= run.stop_at:
-        return None
+def _may_start(run: _Run) -> bool:
+    return not run.halted.is_set() and run.monotonic() < run.stop_at
+
+
+def _release(run: _Run, item_record_ids: Sequence[int]) -> None:
+    """Give back claimed items that were not started (time budget, or the run halted)."""
+    if item_record_ids:
+        with session_scope(run.engine) as session:
+            run.counts.released += queue.release_claims(session, owner=run.owner, item_record_ids=item_record_ids)
+
+
+def _write_item(run: _Run, entry: ClaimedEntry) -> _Result:
+    """Write one item (worker thread, HTTP only), unless the time is up or the run halted."""
     started_at = run.clock()
+    if not _may_start(run):
+        return _Result(entry, _NOT_STARTED, started_at, 0)
     began = run.monotonic()
     try:
         outcome, sierra_updated_at = _write(run, entry)
@@ -330,6 +350,21 @@ def _write_item(run: _Run, entry: ClaimedEntry) -> _Result | None:
 
 def _write(run: _Run, entry: ClaimedEntry) -> tuple[str, datetime | None]:
     """GET the item, plan, PUT what changes; the outcome and (when skipped) the updatedDate read."""
+    body, updated_at = _plan(run, entry)
+    if body is None:
+        return OUTCOME_SKIPPED_AS_DONE, updated_at
+    try:
+        run.sierra.update_item(entry.item_record_id, body)
+    except SierraUnavailableError:
+        # The answer was lost or a server error came back: the write may still have landed. Re-read the
+        # item now, so that the outcome on record is what Sierra holds.
+        if not _landed(run, entry):
+            raise
+    return OUTCOME_WRITTEN, None
+
+
+def _plan(run: _Run, entry: ClaimedEntry) -> tuple[dict[str, Any] | None, datetime | None]:
+    """The PUT body the item needs now (None when done) and its updatedDate."""
     item = run.sierra.get_item(entry.item_record_id, fields=ITEM_READ_FIELDS)
     if item.deleted:
         raise UnwritableItemError(f"Item {entry.item_record_id} is deleted in Sierra")
@@ -342,10 +377,15 @@ def _write(run: _Run, entry: ClaimedEntry) -> tuple[str, datetime | None]:
         now=run.clock(),
         queued_at=entry.queued_at,
     )
-    if body is None:
-        return OUTCOME_SKIPPED_AS_DONE, item.updated_date
-    run.sierra.update_item(entry.item_record_id, body)
-    return OUTCOME_WRITTEN, None
+    return body, item.updated_date
+
+
+def _landed(run: _Run, entry: ClaimedEntry) -> bool:
+    try:
+        body, _ = _plan(run, entry)
+    except SierraError:
+        return False
+    return body is None
 
 
 def _elapsed_ms(run: _Run, began: float) -> int:
@@ -354,6 +394,8 @@ def _elapsed_ms(run: _Run, began: float) -> int:
 
 def _record(run: _Run, results: Sequence[_Result]) -> None:
     """Store the outcomes that arrived together in one short transaction."""
+    if not results:
+        return
     now = run.clock()
     with session_scope(run.engine) as session:
         for result in results:
