@@ -6,7 +6,8 @@ Endpoints under `/iii/sierra-api/v6`: `POST /token`, `GET /items`, `GET|PUT /ite
 
 Every error answers with Sierra's body `{"code","specificCode","httpStatus","name","description"}`.
 Codes used: 107 not found (404); 108 invalid query parameter, 105 invalid PUT content, 113
-invalid JSON, 116 invalid record id (400); 120 missing token, 123 invalid or expired token (401).
+invalid JSON, 116 invalid record id (400); 120 missing token, 123 invalid or expired token (401);
+126 a PUT/POST body that is not `application/json` (415).
 Query parameters are validated strictly (unknown parameters, bad dates, `limit` outside 1-2000 ->
 400) so that client mistakes show up here rather than against the real Sierra.
 """
@@ -231,6 +232,14 @@ def parse_record_query(params: dict[str, str], allowed: frozenset[str]) -> Recor
     return query
 
 
+def _require_json(request: Request) -> None:
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise StoreError(
+            415, 126, "Unsupported Media Type", f"Content-Type must be application/json, not {content_type!r}"
+        )
+
+
 def _record_id(value: str) -> int:
     if not value.isdigit() or len(value) > 12:
         raise StoreError(400, 116, "Invalid record ID", f"{value!r} is not a record id")
@@ -334,6 +343,7 @@ async def query_items(request: Request) -> Response:
     params = dict(request.query_params)
     offset = _parse_int("offset", params.get("offset", "0"))
     limit = _parse_int("limit", params.get("limit", str(DEFAULT_LIMIT)))
+    _require_json(request)
     barcode = _barcode_query(await request.body())
     ids = sim.store.find_items_by_barcode(barcode)[offset : offset + limit]
     base = str(request.base_url).rstrip("/") + API_PREFIX
@@ -355,6 +365,7 @@ async def update_item(item_id: str, request: Request) -> Response:
     """Change the fields sent; 204."""
     sim = _state(request)
     sim.authorise(request)
+    _require_json(request)
     sim.store.put_item(_record_id(item_id), await request.body())
     return Response(status_code=204)
 

@@ -17,6 +17,7 @@ duplicate and blank barcodes, suppressed and deleted items.
 import json
 from array import array
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -587,6 +588,70 @@ class SeedCatalogue:
             fixed,
             var,
         )
+
+    def items_json_core(self, ids: Iterable[int]) -> list[str]:
+        """`item_json(id, volumes=False, fixed_fields=False, var_fields=False)` for many ids at once.
+
+        The sync's page shape, inlined into one loop (hashes, dates, barcode, bib look-up) because
+        that is about twice as fast as calling the helpers per item; a test keeps it equal to `item_json`.
+        """
+        salt, starts, summary_of = self._salt, self._group_start, self.bib_summary
+        days, times = _DAYS, _TIMES_OF_DAY
+        locations, statuses, status_pool, item_types = _LOCATION_JSON, _STATUS_JSON, _STATUS_POOL, _ITEM_TYPE_JSON
+        n_locations, n_statuses, n_item_types = len(locations), len(statuses), len(item_types)
+        span = BASE_END - CREATED_START - 86400
+        out: list[str] = []
+        last_bib, usual, two_classes = -1, "", ""
+        for item_id in ids:
+            x = ((salt ^ item_id) + 0x9E3779B97F4A7C15) & _M64
+            x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+            x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+            h = x ^ (x >> 31)
+            created = CREATED_START + h % span
+            h2 = ((h ^ (h >> 31)) * 0xBF58476D1CE4E5B9) & _M64
+            h2 ^= h2 >> 29
+            flags = h2 >> 40
+            if flags % 1000 < 8:
+                out.append(self.item_json(item_id, volumes=False, fixed_fields=False, var_fields=False))
+                continue
+            updated = created + h2 % (BASE_END - created)
+            h3 = ((h2 ^ (h2 >> 29)) * 0xD6E8FEB86659FD93) & _M64
+            h4 = ((h3 ^ (h3 >> 31)) * 0xA0761D6478BD642F) & _M64
+            h3 ^= h3 >> 32
+            h4 ^= h4 >> 29
+            index = item_id - ITEM_ID_BASE
+            bib_id = BIB_ID_BASE + bisect_right(starts, index) - 1
+            if bib_id != last_bib:
+                usual, two_classes = summary_of(bib_id)
+                last_bib = bib_id
+            status_index = (h3 >> 8) % n_statuses
+            if status_pool[status_index][2]:
+                due_day, due_second = divmod(BASE_END + (h4 >> 20) % 2_419_200, 86400)
+                due = (days.get(due_day) or iso_day(due_day)) + times[due_second]
+                status = f'{statuses[status_index]},"duedate":"{due}"}}'
+            else:
+                status = statuses[status_index] + "}"
+            day, second = divmod(updated, 86400)
+            updated_text = (days.get(day) or iso_day(day)) + times[second]
+            day, second = divmod(created, 86400)
+            created_text = (days.get(day) or iso_day(day)) + times[second]
+            text = (
+                f'{{"id":"{item_id}","updatedDate":"{updated_text}","createdDate":"{created_text}","deleted":false,'
+                f'"suppressed":{"true" if (flags >> 10) % 100 < 2 else "false"},"bibIds":["{bib_id}"],'
+                f'"location":{locations[h3 % n_locations]},"status":{status}'
+            )
+            barcode_roll = h4 % 1000
+            if barcode_roll >= 6:
+                if barcode_roll < 16 and index > 0:
+                    index -= 1
+                text += f',"barcode":"31234{(index * _BARCODE_MULTIPLIER + 7) % 1_000_000_000:09d}"'
+            elif barcode_roll >= 3:
+                text += ',"barcode":""'
+            call_roll = (h3 >> 48) % 100
+            if call_roll >= 3:
+                text += ',"callNumber":"|a' + (two_classes if call_roll < 6 else usual)[1:]
+            out.append(f'{text},"itemType":{item_types[(h3 >> 16) % n_item_types]}}}')
+        return out
 
     def _deleted_item(self, item_id: int) -> dict[str, str]:
         deleted_day = self.item_core(item_id)[4]

@@ -278,7 +278,7 @@ class SierraStore:
         """The item with every field as a dict (a copy), or None when the id does not exist."""
         with self._lock:
             fragments = self._item_fragments(item_id)
-            return None if fragments is None else _loads(_join(fragments, ITEM_FIELD_ORDER))
+            return None if fragments is None else _loads(join_fragments(fragments, ITEM_FIELD_ORDER))
 
     def get_bib_raw(self, bib_id: int) -> dict[str, Any] | None:
         """The bib with every field as a dict (a copy), or None when the id does not exist."""
@@ -288,7 +288,7 @@ class SierraStore:
                 return _copy(overlay.record)
             if not self.catalogue.has_bib(bib_id):
                 return None
-            return _loads(_join(self.catalogue.bib_fragments(bib_id), BIB_FIELD_ORDER))
+            return _loads(join_fragments(self.catalogue.bib_fragments(bib_id), BIB_FIELD_ORDER))
 
     def edit_item(self, item_id: int, *, updated_at: datetime | None = None, **changes: Any) -> dict[str, Any]:
         """Change an item as staff would in Sierra (top-level JSON keys; `barcode`/`callNumber` also
@@ -402,7 +402,7 @@ class SierraStore:
             fragments = self._item_fragments(item_id)
             if fragments is None:
                 raise not_found(f"item {item_id}")
-            return _join(fragments, order).encode()
+            return join_fragments(fragments, order).encode()
 
     def render_bibs(self, query: RecordQuery, fields: Iterable[str]) -> tuple[int, bytes]:
         """`GET /bibs`: (number of entries, response body); raises 404/107 when nothing matches."""
@@ -416,7 +416,9 @@ class SierraStore:
                 # Fast path for the field set the sync asks for.
                 bib_json, bibs, var = self.catalogue.bib_json, self._bibs, "varFields" in wanted
                 parts = [
-                    _join(bibs[bib_id].fragments, order) if bib_id in bibs else bib_json(bib_id, var_fields=var)
+                    join_fragments(bibs[bib_id].fragments, order)
+                    if bib_id in bibs
+                    else bib_json(bib_id, var_fields=var)
                     for bib_id in ids
                 ]
             else:
@@ -539,7 +541,7 @@ class SierraStore:
             return _copy(overlay.record)
         if not self.catalogue.has_item(item_id):
             raise not_found(f"item {item_id}")
-        return _loads(_join(self.catalogue.item_fragments(item_id), ITEM_FIELD_ORDER))
+        return _loads(join_fragments(self.catalogue.item_fragments(item_id), ITEM_FIELD_ORDER))
 
     def _save_item(self, item_id: int, record: dict[str, Any]) -> None:
         fragments = {name: _dumps(record[name]) for name in ITEM_FIELD_ORDER if name in record}
@@ -553,7 +555,7 @@ class SierraStore:
             return _copy(overlay.record)
         if not self.catalogue.has_bib(bib_id):
             raise not_found(f"bib {bib_id}")
-        return _loads(_join(self.catalogue.bib_fragments(bib_id), BIB_FIELD_ORDER))
+        return _loads(join_fragments(self.catalogue.bib_fragments(bib_id), BIB_FIELD_ORDER))
 
     def _save_bib(self, bib_id: int, record: dict[str, Any]) -> None:
         if bib_id not in self._bibs:
@@ -576,18 +578,21 @@ class SierraStore:
         fixed, var, volumes = "fixedFields" in wanted, "varFields" in wanted, "volumes" in wanted
         overlay = self._items
         catalogue = self.catalogue
+        if ITEM_CORE_FIELDS == wanted and not any(item_id in overlay for item_id in ids):
+            # The sync's page: every core field, nothing else, no edited record on it.
+            return catalogue.items_json_core(ids)
         if ITEM_CORE_FIELDS <= wanted:
-            # Fast path: every core field asked for, so the base item renders as one f-string.
+            # Every core field asked for, so a base item renders as one f-string.
             item_json = catalogue.item_json
             return [
-                _join(overlay[item_id].fragments, order)
+                join_fragments(overlay[item_id].fragments, order)
                 if item_id in overlay
                 else item_json(item_id, volumes=volumes, fixed_fields=fixed, var_fields=var)
                 for item_id in ids
             ]
         item_fragments = catalogue.item_fragments
         return [
-            _join(
+            join_fragments(
                 overlay[item_id].fragments
                 if item_id in overlay
                 else item_fragments(item_id, fixed_fields=fixed, var_fields=var),
@@ -681,9 +686,9 @@ class SierraStore:
         overlay = self._bibs.get(bib_id)
         fragments = overlay.fragments if overlay is not None else self.catalogue.bib_fragments(bib_id)
         if "marc" in order and fragments.get("deleted") != "true":
-            record = overlay.record if overlay is not None else _loads(_join(fragments, BIB_FIELD_ORDER))
+            record = overlay.record if overlay is not None else _loads(join_fragments(fragments, BIB_FIELD_ORDER))
             fragments = {**fragments, "marc": _dumps(_marc_json(record))}
-        return _join(fragments, order)
+        return join_fragments(fragments, order)
 
     def _bib_attrs(self, bib_id: int) -> Attrs:
         overlay = self._bibs.get(bib_id)
@@ -798,7 +803,8 @@ def _merge_unique(first: Iterator[int], second: Iterator[int]) -> Iterator[int]:
             previous = value
 
 
-def _join(fragments: Mapping[str, str], order: Iterable[str]) -> str:
+def join_fragments(fragments: Mapping[str, str], order: Iterable[str]) -> str:
+    """One JSON object from pre-serialised field values, keys in `order` (absent ones skipped)."""
     return "{" + ",".join([_KEY_PREFIX[name] + fragments[name] for name in order if name in fragments]) + "}"
 
 

@@ -4,8 +4,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
+from tarroitus.api.body_limit import BodySizeLimitMiddleware
 from tarroitus.api.errors import install_error_handlers
-from tarroitus.api.routes import private, utils, writeback
+from tarroitus.api.routes import clients, items, labels, legacy, private, status, utils, writeback
 from tarroitus.settings import Settings, get_settings
 
 API_V1_PREFIX = "/api/v1"
@@ -31,6 +32,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Added before CORS so that CORS wraps it and 413 answers carry the CORS headers too.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -39,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key"],
         )
     app.include_router(build_api_router(settings), prefix=API_V1_PREFIX)
+    app.include_router(legacy.router)
     return app
 
 
@@ -46,6 +50,10 @@ def build_api_router(settings: Settings) -> APIRouter:
     """Every /api/v1 router; the diagnostics exist only when ENV=local."""
     router = APIRouter()
     router.include_router(utils.router)
+    router.include_router(items.router)
+    router.include_router(labels.router)
+    router.include_router(clients.router)
+    router.include_router(status.router)
     router.include_router(writeback.router)
     if settings.env == "local":
         router.include_router(private.router)

@@ -1,0 +1,71 @@
+"""The protocol existing printer stations speak (shared/LEGACY_API.md), served unchanged beside /api/v1.
+
+Bodies are FastAPI's defaults (`{"detail": ...}`), which the stations parse. `GET /itemdata/{barcode}`
+answers the lowest-id item with that barcode that is not deleted. `PUT /itemdata/{item_record_id}`
+records a print exactly like `POST /api/v1/items/{id}/labels`; see services/labels.py for the
+items without a classification.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Path, Response
+from sqlalchemy.exc import SQLAlchemyError
+
+from tarroitus.api.deps import EngineDep, SessionDep
+from tarroitus.api.legacy_auth import LegacyPrinter, require_legacy_role
+from tarroitus.api.legacy_schemas import LegacyItem, LegacySyncStatus, LegacyUpdated
+from tarroitus.models import ClientRole
+from tarroitus.services.health import check_database
+from tarroitus.services.items import find_legacy_item
+from tarroitus.services.labels import record_legacy_print
+from tarroitus.services.status import report_legacy_status
+
+router = APIRouter(tags=["legacy"])
+
+LEGACY_BARCODE_PATTERN = r"^[0-9\.\w]{10,30}$"
+
+
+@router.get("/healthz", response_class=Response)
+def read_healthz() -> Response:
+    """Liveness: 200 with an empty body."""
+    return Response(status_code=200)
+
+
+@router.get("/readiness", response_class=Response, responses={503: {"description": "The database did not answer"}})
+def read_legacy_readiness(engine: EngineDep) -> Response:
+    """Readiness: 200 when `SELECT 1` succeeds, else 503; empty bodies."""
+    try:
+        check_database(engine)
+    except SQLAlchemyError:
+        return Response(status_code=503)
+    return Response(status_code=200)
+
+
+@router.post("/status", response_model=LegacySyncStatus)
+def create_legacy_status(
+    session: SessionDep,
+    client: LegacyPrinter,
+    internal_hostname: Annotated[str, Form(max_length=255)],
+    internal_ip_address: Annotated[str, Form(max_length=64)],
+) -> LegacySyncStatus:
+    """A station's heartbeat; answers the sync state."""
+    state = report_legacy_status(session, client=client, host_name=internal_hostname, ip_address=internal_ip_address)
+    return LegacySyncStatus(**state)
+
+
+@router.get(
+    "/itemdata/{barcode}", response_model=LegacyItem, dependencies=[Depends(require_legacy_role(ClientRole.PRINTER))]
+)
+def read_legacy_item(
+    session: SessionDep,
+    barcode: Annotated[str, Path(title="The barcode of the item to retrieve", pattern=LEGACY_BARCODE_PATTERN)],
+) -> LegacyItem:
+    """The label data of the item with this barcode; 404 `Item not found`."""
+    return LegacyItem.of(find_legacy_item(session, barcode=barcode))
+
+
+@router.put("/itemdata/{item_record_id}", response_model=LegacyUpdated)
+def update_legacy_item(item_record_id: int, session: SessionDep, client: LegacyPrinter) -> LegacyUpdated:
+    """The station printed the item's label: record the print and queue the writeback."""
+    record_legacy_print(session, item_id=item_record_id, client=client)
+    return LegacyUpdated()

@@ -1,0 +1,245 @@
+"""Label data for items: what a printer station prints for a barcode, and the operators' item list.
+
+The label line (:func:`format_label_line`) puts the classification left-aligned and the signum
+right-aligned on one line of :data:`LABEL_WIDTH` characters, the way the printer stations lay out
+a spine label. A classification and signum too long to fit together are never cut: they are kept
+whole with one space between them, and the line is longer than the width.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from aws_lambda_powertools import Tracer
+from sqlalchemy.orm import Session
+
+from tarroitus.errors import InvalidInputError, NotFoundError
+from tarroitus.models import Item
+from tarroitus.repositories import items as items_repository
+from tarroitus.repositories.items import ItemFilter, ItemRow, LabelState, WritebackState
+from tarroitus.services.signum import SIGNUM_MARKER, compute_signum
+
+__all__ = [
+    "BARCODE_PATTERN",
+    "LABEL_WIDTH",
+    "ItemFilter",
+    "ItemPage",
+    "ItemView",
+    "LabelState",
+    "LegacyItemView",
+    "WritebackState",
+    "find_items_by_barcode",
+    "find_legacy_item",
+    "format_label_line",
+    "get_item",
+    "list_items",
+    "validate_barcode",
+]
+tracer = Tracer()
+
+BARCODE_PATTERN = r"^[0-9.\w]{10,30}$"
+"""What a barcode must look like: 10 to 30 letters, digits, underscores or dots (the legacy rule)."""
+
+LABEL_WIDTH = 32
+"""Default characters in a label line; a station with other label stock asks for its own width."""
+
+_BARCODE = re.compile(BARCODE_PATTERN)
+
+
+@dataclass(frozen=True)
+class LabelView:
+    """The label as printed, or why it cannot be."""
+
+    line: str | None
+    width: int
+    printable: bool
+
+
+@dataclass(frozen=True)
+class PrintedBy:
+    """The client that printed an item's label last."""
+
+    id: uuid.UUID
+    name: str | None
+
+
+@dataclass(frozen=True)
+class LabelStateView:
+    """How often and when an item's label was printed, and by whom last."""
+
+    state: LabelState
+    print_count: int
+    last_printed_at: datetime | None
+    last_printed_by: PrintedBy | None
+
+
+@dataclass(frozen=True)
+class WritebackView:
+    """Where the item stands in the writeback queue."""
+
+    state: WritebackState
+    queued_at: datetime | None
+    attempts: int
+    completed_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """An item's label data: identity, bibliographic data, classification, signum and label state."""
+
+    item_id: int
+    item_number: str | None
+    barcode: str | None
+    bib_id: int | None
+    bib_number: str | None
+    title: str | None
+    author: str | None
+    item_type_code: int | None
+    item_type_name: str | None
+    material_code: str | None
+    material_name: str | None
+    location_code: str | None
+    call_number: str | None
+    classification: str | None
+    signum: str
+    label: LabelView
+    label_state: LabelStateView
+    writeback: WritebackView
+    suppressed: bool
+    deleted: bool
+
+
+@dataclass(frozen=True)
+class LegacyItemView:
+    """The item the legacy protocol answers with, its effective classification and its signum."""
+
+    item: Item
+    classification: str | None
+    signum: str
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    """One page of the item list and the cursor of the next page (None on the last one)."""
+
+    items: list[ItemView]
+    next_after: int | None
+
+
+def validate_barcode(barcode: str) -> str:
+    """Return `barcode` if it follows BARCODE_PATTERN, else raise InvalidInputError naming the rule."""
+    if _BARCODE.fullmatch(barcode) is None:
+        message = f"Barcode must match {BARCODE_PATTERN}: 10 to 30 letters, digits, underscores or dots"
+        detail = {"field": "path.barcode", "message": message, "type": "pattern_mismatch", "pattern": BARCODE_PATTERN}
+        raise InvalidInputError(message, code="invalid_barcode", details=[detail])
+    return barcode
+
+
+def format_label_line(classification: str, signum: str, width: int = LABEL_WIDTH) -> str:
+    """The classification left-aligned and the signum right-aligned in `width` characters (never truncated)."""
+    gap = max(1, width - len(classification) - len(signum)) if signum else 0
+    return f"{classification}{' ' * gap}{signum}".ljust(width)
+
+
+def classification_of(item: Item) -> str | None:
+    """The classification to print: the operator's override, else the bib's new classification (097)."""
+    for value in (item.classification_override, item.classification):
+        if value and value.strip():
+            return value.strip()
+    return None
+
+
+def signum_of(item: Item) -> str:
+    """The item's stored signum, else one computed from its stored main entry, else SIGNUM_MARKER."""
+    if item.signum and item.signum.strip():
+        return item.signum.strip()
+    return compute_signum(item.main_entry) if item.main_entry else SIGNUM_MARKER
+
+
+def label_line_of(item: Item, width: int = LABEL_WIDTH) -> str | None:
+    """The label line of `item`, or None when it has no classification to print."""
+    classification = classification_of(item)
+    return None if classification is None else format_label_line(classification, signum_of(item), width)
+
+
+def describe_item(row: ItemRow, *, width: int = LABEL_WIDTH) -> ItemView:
+    """The label data of one item row."""
+    item, entry = row.item, row.writeback
+    line = label_line_of(item, width)
+    printed_by = None if item.last_printed_by is None else PrintedBy(item.last_printed_by, row.last_printed_by_name)
+    return ItemView(
+        item_id=item.item_record_id,
+        item_number=item.item_number,
+        barcode=item.barcode,
+        bib_id=item.bib_record_id,
+        bib_number=item.bib_number,
+        title=item.best_title,
+        author=item.best_author,
+        item_type_code=item.itype_code_num,
+        item_type_name=item.item_type_name,
+        material_code=item.material_code,
+        material_name=item.material_name,
+        location_code=item.location_code,
+        call_number=item.call_number,
+        classification=classification_of(item),
+        signum=signum_of(item),
+        label=LabelView(line=line, width=width, printable=line is not None and not item.deleted),
+        label_state=LabelStateView(
+            state=LabelState.PRINTED if item.print_count > 0 else LabelState.NEVER_PRINTED,
+            print_count=item.print_count,
+            last_printed_at=item.last_printed_at,
+            last_printed_by=printed_by,
+        ),
+        writeback=WritebackView(
+            state=WritebackState.NOT_QUEUED if entry is None else WritebackState(entry.status.value),
+            queued_at=None if entry is None else entry.queued_at,
+            attempts=0 if entry is None else entry.attempts,
+            completed_at=None if entry is None else entry.completed_at,
+            last_error=None if entry is None else entry.last_error,
+        ),
+        suppressed=item.suppressed,
+        deleted=item.deleted,
+    )
+
+
+@tracer.capture_method(capture_response=False)
+def find_items_by_barcode(session: Session, *, barcode: str, width: int = LABEL_WIDTH) -> list[ItemView]:
+    """Every item with `barcode`, live ones first; 422 for a malformed barcode, 404 when there is none."""
+    rows = items_repository.list_by_barcode(session, barcode=validate_barcode(barcode))
+    if not rows:
+        raise NotFoundError("No item has this barcode", code="item_not_found")
+    rows.sort(key=lambda row: (row.item.deleted, row.item.item_record_id))
+    return [describe_item(row, width=width) for row in rows]
+
+
+@tracer.capture_method(capture_response=False)
+def get_item(session: Session, *, item_id: int, width: int = LABEL_WIDTH) -> ItemView:
+    """The label data of one item; 404 when unknown."""
+    row = items_repository.get_row_by_id(session, item_record_id=item_id)
+    if row is None:
+        raise NotFoundError(f"Item {item_id} not found", code="item_not_found")
+    return describe_item(row, width=width)
+
+
+@tracer.capture_method(capture_response=False)
+def list_items(session: Session, *, filters: ItemFilter, after: int | None, limit: int) -> ItemPage:
+    """A page of items for operators, by item id; pass the page's `next_after` to get the next one."""
+    rows = items_repository.list_items(session, filters=filters, after=after, limit=limit + 1)
+    page = [describe_item(row) for row in rows[:limit]]
+    return ItemPage(items=page, next_after=page[-1].item_id if len(rows) > limit else None)
+
+
+@tracer.capture_method(capture_response=False)
+def find_legacy_item(session: Session, *, barcode: str) -> LegacyItemView:
+    """The item the legacy protocol answers for a barcode: the lowest-id item that is not deleted.
+
+    The legacy response holds one item, and a station cannot choose among several; deleted items
+    are skipped because a station would print a label for a book that no longer exists in Sierra.
+    """
+    for row in items_repository.list_by_barcode(session, barcode=barcode):
+        if not row.item.deleted:
+            item = row.item
+            return LegacyItemView(item=item, classification=classification_of(item), signum=signum_of(item))
+    raise NotFoundError("Item not found")
