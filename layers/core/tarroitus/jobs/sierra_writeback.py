@@ -9,8 +9,9 @@ from aws_lambda_powertools import Logger
 from sqlalchemy import Engine
 
 from tarroitus.db import get_engine
+from tarroitus.services.job_names import WRITEBACK_JOB_NAME
 from tarroitus.services.job_runs import job_run
-from tarroitus.services.writeback import JOB_NAME, WritebackRunCounts, write_back_queue
+from tarroitus.services.writeback import WritebackRunCounts, write_back_queue
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
 
@@ -40,7 +41,7 @@ def run(
     deadline = deadline if deadline is not None else started + DEFAULT_BUDGET_SECONDS
     stop_at = deadline - (settings.sierra_api_client_timeout_seconds + 5)
     lease_seconds = math.ceil(max(deadline - started, 0)) + LEASE_GRACE_SECONDS
-    with job_run(engine, job_name=JOB_NAME, lease_seconds=lease_seconds) as record:
+    with job_run(engine, job_name=WRITEBACK_JOB_NAME, lease_seconds=lease_seconds) as record:
         if record is None:
             logger.info("Another writeback run holds the lease; this one does nothing")
             return {"outcome": "skipped", **WritebackRunCounts().as_dict()}

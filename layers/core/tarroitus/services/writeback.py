@@ -42,14 +42,13 @@ from tarroitus.models import WritebackAttempt, WritebackEntry
 from tarroitus.repositories import job_state
 from tarroitus.repositories import writeback as queue
 from tarroitus.repositories.writeback import ClaimedEntry
+from tarroitus.services.job_names import WRITEBACK_JOB_NAME
 from tarroitus.services.writeback_plan import WritebackOptions, plan_writeback
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraAuthError, SierraClient, SierraError, SierraUnavailableError
 
 logger = Logger(child=True)
 tracer = Tracer()
-
-JOB_NAME = "sierra_writeback"
 
 OUTCOME_WRITTEN = "written"
 OUTCOME_SKIPPED_AS_DONE = "skipped_as_done"
@@ -196,7 +195,7 @@ def retry_dead_letters(session: Session, *, now: datetime, item_record_ids: Sequ
 
 
 def _last_run(session: Session) -> LastRun | None:
-    runs = job_state.list_recent_runs(session, job_name=JOB_NAME, limit=1)
+    runs = job_state.list_recent_runs(session, job_name=WRITEBACK_JOB_NAME, limit=1)
     if not runs:
         return None
     run = runs[0]
