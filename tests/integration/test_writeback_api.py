@@ -5,10 +5,11 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole, Item, JobRun, WritebackStatus
+from tarroitus.models import ClientRole, JobRun, WritebackStatus
 from tarroitus.repositories import writeback as queue
 from tarroitus.services.clients import register_client
 from tarroitus.settings import Settings
+from tests.factories import make_item
 
 NOW = datetime.now(UTC)
 
@@ -22,8 +23,8 @@ def api_key(session: Session, settings: Settings, role: ClientRole) -> dict[str,
 
 def given_a_worked_queue(session: Session) -> None:
     """Items 1-2 queued, 3 done, 4 dead-lettered, 5 in progress, 6 waiting for a retry after a 409."""
-    session.add_all(Item(item_record_id=item_id) for item_id in range(1, 7))
-    session.flush()
+    for item_id in range(1, 7):
+        make_item(session, item_record_id=item_id)
     for item_id in range(1, 7):
         queue.enqueue_item(session, item_record_id=item_id, classification=f"84.{item_id}", now=NOW)
     queue.claim_batch(session, owner="run-a", now=NOW, limit=10)

@@ -6,16 +6,17 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tarroitus.db import session_scope
-from tarroitus.models import Item, WritebackEntry, WritebackStatus
+from tarroitus.models import WritebackEntry, WritebackStatus
 from tarroitus.repositories import writeback as queue
+from tests.factories import make_item
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 def queue_items(session: Session, ids: range | list[int], *, classification: str = "84.2", at: datetime = NOW) -> None:
     """Items in the catalogue and in the writeback queue."""
-    session.add_all(Item(item_record_id=item_id) for item_id in ids)
-    session.flush()
+    for item_id in ids:
+        make_item(session, item_record_id=item_id)
     for item_id in ids:
         queue.enqueue_item(session, item_record_id=item_id, classification=classification, now=at)
     session.flush()

@@ -26,7 +26,7 @@ the GET that found it so.
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -65,9 +65,6 @@ ITEM_READ_FIELDS = "id,updatedDate,deleted,fixedFields,varFields"
 #: 4xx statuses worth retrying; every other 4xx means the request itself is wrong.
 RETRYABLE_CLIENT_STATUSES = frozenset({401, 403, 408, 409, 423, 425, 429})
 MAX_ERROR_LENGTH = 2000
-
-Clock = Callable[[], datetime]
-Monotonic = Callable[[], float]
 
 
 class UnwritableItemError(Exception):
@@ -119,8 +116,6 @@ class _Run:
     settings: Settings
     owner: str
     stop_at: float
-    clock: Clock
-    monotonic: Monotonic
     counts: WritebackRunCounts
     options: WritebackOptions
     halted: threading.Event = field(default_factory=threading.Event)
@@ -219,8 +214,6 @@ def write_back_queue(
     settings: Settings,
     owner: str,
     stop_at: float,
-    clock: Clock | None = None,
-    monotonic: Monotonic = time.monotonic,
     counts: WritebackRunCounts | None = None,
 ) -> WritebackRunCounts:
     """Write queued items back to Sierra, batch by batch, until nothing is due or `stop_at` (monotonic) passes.
@@ -234,8 +227,6 @@ def write_back_queue(
         settings=settings,
         owner=owner,
         stop_at=stop_at,
-        clock=clock or _utcnow,
-        monotonic=monotonic,
         counts=counts if counts is not None else WritebackRunCounts(),
         options=WritebackOptions.from_settings(settings),
     )
@@ -255,7 +246,7 @@ def write_back_queue(
 
 def _claim(run: _Run) -> list[ClaimedEntry]:
     """Claim one batch and commit; take over abandoned claims, dead-lettering those out of attempts."""
-    now = run.clock()
+    now = _utcnow()
     max_attempts = run.settings.sierra_update_max_attempts
     with session_scope(run.engine) as session:
         claimed = queue.claim_batch(
@@ -322,7 +313,7 @@ def _work(run: _Run, pool: ThreadPoolExecutor) -> None:
 
 
 def _may_start(run: _Run) -> bool:
-    return not run.halted.is_set() and run.monotonic() < run.stop_at
+    return not run.halted.is_set() and time.monotonic() < run.stop_at
 
 
 def _release(run: _Run, item_record_ids: Sequence[int]) -> None:
@@ -334,17 +325,17 @@ def _release(run: _Run, item_record_ids: Sequence[int]) -> None:
 
 def _write_item(run: _Run, entry: ClaimedEntry) -> _Result:
     """Write one item (worker thread, HTTP only), unless the time is up or the run halted."""
-    started_at = run.clock()
+    started_at = _utcnow()
     if not _may_start(run):
         return _Result(entry, _NOT_STARTED, started_at, 0)
-    began = run.monotonic()
+    began = time.monotonic()
     try:
         outcome, sierra_updated_at = _write(run, entry)
     except Exception as exc:  # every failure is recorded against its item, so none is lost
         if isinstance(exc, SierraAuthError):
             run.halted.set()
-        return _Result(entry, _FAILED, started_at, _elapsed_ms(run, began), error=exc)
-    return _Result(entry, outcome, started_at, _elapsed_ms(run, began), sierra_updated_at=sierra_updated_at)
+        return _Result(entry, _FAILED, started_at, _elapsed_ms(began), error=exc)
+    return _Result(entry, outcome, started_at, _elapsed_ms(began), sierra_updated_at=sierra_updated_at)
 
 
 def _write(run: _Run, entry: ClaimedEntry) -> tuple[str, datetime | None]:
@@ -373,7 +364,7 @@ def _plan(run: _Run, entry: ClaimedEntry) -> tuple[dict[str, Any] | None, dateti
         item.model_dump(by_alias=True, exclude_none=True, mode="json"),
         classification=entry.classification,
         options=run.options,
-        now=run.clock(),
+        now=_utcnow(),
         queued_at=entry.queued_at,
     )
     return body, item.updated_date
@@ -387,15 +378,15 @@ def _landed(run: _Run, entry: ClaimedEntry) -> bool:
     return body is None
 
 
-def _elapsed_ms(run: _Run, began: float) -> int:
-    return int((run.monotonic() - began) * 1000)
+def _elapsed_ms(began: float) -> int:
+    return int((time.monotonic() - began) * 1000)
 
 
 def _record(run: _Run, results: Sequence[_Result]) -> None:
     """Store the outcomes that arrived together in one short transaction."""
     if not results:
         return
-    now = run.clock()
+    now = _utcnow()
     with session_scope(run.engine) as session:
         for result in results:
             if result.error is not None:
