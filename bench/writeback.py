@@ -10,10 +10,15 @@ server) with 50 ms added to every request; PostgreSQL is the embedded server in 
   (`--quick`: 40). The original also waited 30 s between batches, i.e. at most 20/30 = 0.67 items/s:
   reported as `original_schedule_items_per_second`.
 - duplicates: PUTs the simulator received beyond one per item (every PUT succeeds here, no faults).
+
+Each design is measured three times on fresh items (`--quick`: once) and the median is reported, with every
+run's figure and the machine's load average, since the figure moves with the load of a shared machine.
 """
 
 import argparse
+import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -36,8 +41,9 @@ from tarroitus.sierra import SierraClient
 
 TARGET_ITEMS_PER_SECOND = 50.0
 LATENCY_MS = 50.0
-SIMULATED_ITEMS = 1000
+SIMULATED_ITEMS = 2000
 SIZES = {"full": (500, 100), "quick": (200, 40)}
+REPEATS = {"full": 3, "quick": 1}
 ORIGINAL_BATCH = 20
 ORIGINAL_INTERVAL_SECONDS = 30
 DATABASE = "tarroitus_bench_writeback"
@@ -50,38 +56,53 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="200 items (baseline 40) instead of 500 (100)")
     args = parser.parse_args()
-    items, baseline_items = SIZES["quick" if args.quick else "full"]
+    size = "quick" if args.quick else "full"
+    items, baseline_items = SIZES[size]
+    repeats = REPEATS[size]
     engine = fresh_database()
     with sierra_simulator() as base_url:
         settings = Settings(sierra_api_endpoint=base_url, sierra_update_backoff_base_seconds=0.0)
-        ids = live_item_ids(settings, items + baseline_items)
+        ids = iter(live_item_ids(settings, (items + baseline_items) * repeats))
         baseline_settings = settings.model_copy(
             update={"sierra_api_client_pool_size": 1, "sierra_update_batch_size_limit": ORIGINAL_BATCH}
         )
-        baseline = items_per_second(engine, baseline_settings, ids[:baseline_items], owner="original-loop")
-        value = items_per_second(engine, settings, ids[baseline_items:], owner="writeback")
+        baseline_runs: list[float] = []
+        runs: list[float] = []
+        for _ in range(repeats):
+            baseline_runs.append(items_per_second(engine, baseline_settings, take(ids, baseline_items), owner="loop"))
+            runs.append(items_per_second(engine, settings, take(ids, items), owner="writeback"))
         puts = simulator_stats(base_url)["puts"]
     done = count_done(engine)
+    written = (items + baseline_items) * repeats
     duplicates = puts - done
     emit(
         "writeback",
         metric="items_per_second",
         unit="items/s",
-        value=value,
-        baseline=baseline,
+        value=statistics.median(runs),
+        baseline=statistics.median(baseline_runs),
         target=TARGET_ITEMS_PER_SECOND,
         duplicates=duplicates,
         items=items,
         baseline_items=baseline_items,
+        runs=[round(value, 2) for value in runs],
+        baseline_runs=[round(value, 2) for value in baseline_runs],
         latency_ms=LATENCY_MS,
         workers=settings.sierra_api_client_pool_size,
         batch_size=settings.sierra_update_batch_size_limit,
         original_schedule_items_per_second=round(ORIGINAL_BATCH / ORIGINAL_INTERVAL_SECONDS, 2),
+        load_average=round(os.getloadavg()[0], 2),
+        cpus=os.cpu_count(),
     )
-    if duplicates or done != items + baseline_items:
-        sys.stderr.write(f"{duplicates} duplicate PUTs; {done} of {items + baseline_items} items written\n")
+    if duplicates or done != written:
+        sys.stderr.write(f"{duplicates} duplicate PUTs; {done} of {written} items written\n")
         return 1
     return 0
+
+
+def take(ids: Iterator[int], count: int) -> list[int]:
+    """The next `count` item ids."""
+    return [next(ids) for _ in range(count)]
 
 
 def items_per_second(engine: Engine, settings: Settings, ids: list[int], *, owner: str) -> float:
