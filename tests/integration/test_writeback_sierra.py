@@ -5,7 +5,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -411,3 +411,24 @@ def test_a_lost_answer_to_a_put_is_settled_by_reading_the_item(
     expected = ["written"] if applied else ["failed_retrying", "written"]
     assert outcomes == dict.fromkeys(ids, expected)
     assert (counts.written, counts.retried) == (10, 0 if applied else 10)
+
+
+def test_a_failed_attempt_waits_out_its_backoff(
+    committed_db: Engine, settings: Settings, simulator: RunningSimulator
+) -> None:
+    # Given Sierra keeps the record locked for the first PUT, and a 30 s backoff base
+    (item_id,) = live_item_ids(simulator, 1)
+    queue_items(committed_db, [item_id])
+    simulator.set_faults(fail_next=[409], methods=["PUT"])
+    options = writeback_settings(settings, sierra_update_backoff_base_seconds=30.0)
+    client = client_for(simulator, options, retries=0)
+    # When
+    failed_at = datetime.now(UTC)
+    first = write_back_queue(committed_db, client, settings=options, owner="run-a", stop_at=time.monotonic() + 60)
+    second = write_back_queue(committed_db, client, settings=options, owner="run-b", stop_at=time.monotonic() + 60)
+    # Then the item waits its 30 s in the queue, with Sierra's error, and is not tried again meanwhile
+    row = entries(committed_db)[item_id]
+    assert (first.retried, first.written, second.claimed) == (1, 0, 0)
+    assert (row.status, row.attempts, row.last_error_code) == (WritebackStatus.QUEUED, 1, 133)
+    assert failed_at + timedelta(seconds=30) <= row.next_attempt_at <= datetime.now(UTC) + timedelta(seconds=30)
+    assert simulator.store.put_counts() == {}
