@@ -90,7 +90,9 @@ def test_handler_accepts_a_manual_event_and_an_empty_queue(
     # Then
     assert (result["outcome"], result["claimed"], result["written"]) == ("succeeded", 0, 0)
     assert simulator.store.put_counts() == {}
-    assert committed_db is not None
+    with Session(committed_db) as session:
+        (run,) = session.scalars(select(JobRun)).all()
+    assert (run.outcome, run.counts["claimed"]) == ("succeeded", 0)
 
 
 def test_run_does_nothing_while_another_run_holds_the_lease(

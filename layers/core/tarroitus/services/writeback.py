@@ -124,7 +124,7 @@ class _Run:
 
 @dataclass(frozen=True)
 class LastRun:
-    """The newest finished writeback run."""
+    """The newest writeback run (still running when `completed_at` is None)."""
 
     started_at: datetime | None
     completed_at: datetime | None
