@@ -6,7 +6,7 @@ from fastapi.routing import APIRoute
 
 from tarroitus.api.body_limit import BodySizeLimitMiddleware
 from tarroitus.api.errors import install_error_handlers
-from tarroitus.api.routes import clients, graphql, items, labels, legacy, private, status, utils
+from tarroitus.api.routes import clients, dashboard, graphql, items, labels, legacy, private, status, utils
 from tarroitus.settings import Settings, get_settings
 
 API_V1_PREFIX = "/api/v1"
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.include_router(build_api_router(settings), prefix=API_V1_PREFIX)
     app.include_router(legacy.router)
+    app.include_router(dashboard.router)
     return app
 
 
