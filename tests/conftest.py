@@ -21,6 +21,8 @@ from tarroitus.migrate import upgrade_to_head
 from tarroitus.settings import Settings, get_settings
 from tests import database
 
+pytest_plugins = ["tests.sierra_fixtures"]
+
 TEST_ENVIRONMENT = {
     "ENV": "test",
     "LOG_LEVEL": "WARNING",
