@@ -13,6 +13,7 @@ const state = {
   strings: {},
   language: "fi",
   outcomes: {}, // panel id -> {data} | {error}, kept so a language change re-renders without refetching
+  notice: null, // {key, values, kind}: the last retry's outcome, re-rendered in a new language
   timer: null,
   loading: false,
 };
@@ -333,21 +334,27 @@ function renderStations(status) {
   return [table(headers, rows, { "data-testid": "stations" })];
 }
 
+function renderNotice() {
+  const line = document.getElementById("writeback-message");
+  const notice = state.notice;
+  line.textContent = notice ? t(notice.key, notice.values) : "";
+  line.dataset.kind = notice?.kind ?? "";
+}
+
 async function retry(itemIds, button) {
-  const message = document.getElementById("writeback-message");
   button.disabled = true;
   try {
     const body = itemIds === null ? { all: true } : { item_record_ids: itemIds };
     const result = await api("/api/v1/writeback/retry", { method: "POST", body });
-    message.textContent = t("writeback.requeued", { count: formatNumber(result.requeued_count) });
-    message.dataset.kind = "ok";
+    state.notice = { key: "writeback.requeued", values: { count: result.requeued_count }, kind: "ok" };
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return signOut("signin.expired");
-    message.textContent = t("writeback.retry_failed", { message: error.message });
-    message.dataset.kind = "error";
+    state.notice = { key: "writeback.retry_failed", values: { message: error.message }, kind: "error" };
     button.disabled = false;
+    renderNotice();
     return undefined;
   }
+  renderNotice();
   return refresh();
 }
 
@@ -515,6 +522,7 @@ function renderPanels() {
     panel.querySelector(".panel-body").replaceChildren(...content.flat().filter(Boolean));
     panel.dataset.state = outcome.error ? (outcome.error.status === 404 ? "not-available" : "error") : "ready";
   }
+  renderNotice();
   const updated = state.outcomes.updatedAt;
   document.getElementById("updated").textContent = updated ? t("nav.updated", { time: formatTime(updated) }) : "";
 }
@@ -563,9 +571,10 @@ function showSignedIn(signedIn) {
 function signOut(reasonKey = null) {
   sessionStorage.removeItem(KEY_STORAGE);
   state.outcomes = {};
+  state.notice = null;
   showSignedIn(false);
   document.getElementById("signin-error").textContent = reasonKey ? t(reasonKey) : "";
-  document.getElementById("writeback-message").textContent = "";
+  renderNotice();
   document.getElementById("api-key").focus();
 }
 
