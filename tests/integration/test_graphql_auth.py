@@ -21,6 +21,7 @@ PRINTER_FIELDS = {
 ADMIN_FIELDS = {
     "clients": "clients {{ name }}",
     "status": "status {{ serverTime }}",
+    "analytics": "analytics {{ progress {{ itemsTotal }} dataStatus {{ tables {{ table }} }} }}",
 }
 ALL_FIELDS = {**PRINTER_FIELDS, **ADMIN_FIELDS}
 

@@ -110,6 +110,7 @@ def test_graphql_answers_the_standard_introspection_query(client: TestClient, ad
         "labelEvents",
         "clients",
         "status",
+        "analytics",
     }
 
 

@@ -1,4 +1,6 @@
-"""What a GraphQL request may ask for: depth, size, aliases, page sizes (constants only, cheap to import)."""
+"""What a GraphQL request may ask for: depth, size, aliases, page sizes (cheap to import: no GraphQL library)."""
+
+from tarroitus.errors import InvalidInputError
 
 MAX_QUERY_DEPTH = 8
 """Nested selections of data fields: `items { edges { node { labelState { lastPrintedBy { name } } } } }` is 5."""
@@ -17,3 +19,11 @@ MAX_ITEMS_PAGE = 100
 
 MAX_LABEL_EVENTS = 1000
 """Print events in one `labelEvents` answer (the REST limit)."""
+
+
+def bounded(name: str, value: int, low: int, high: int) -> int:
+    """`value` when low <= value <= high, else InvalidInputError naming the argument."""
+    if not low <= value <= high:
+        message = f"{name} must be between {low} and {high}"
+        raise InvalidInputError(message, details=[{"field": name, "message": message, "type": "out_of_range"}])
+    return value

@@ -7,7 +7,7 @@ from strawberry import Info
 
 from tarroitus.api.graphql.context import GraphQLContext
 from tarroitus.api.graphql.cursors import decode_item_cursor, encode_item_cursor
-from tarroitus.api.graphql.limits import MAX_ITEMS_PAGE, MAX_LABEL_EVENTS
+from tarroitus.api.graphql.limits import MAX_ITEMS_PAGE, MAX_LABEL_EVENTS, bounded
 from tarroitus.api.graphql.types import (
     BigInt,
     Client,
@@ -22,7 +22,6 @@ from tarroitus.api.graphql.types import (
     label_event_of,
     status_of,
 )
-from tarroitus.errors import InvalidInputError
 from tarroitus.services import clients as clients_service
 from tarroitus.services import items as items_service
 from tarroitus.services import labels as labels_service
@@ -30,13 +29,6 @@ from tarroitus.services import status as status_service
 from tarroitus.services.items import LabelState, WritebackState
 
 Context = Info[GraphQLContext, None]
-
-
-def _bounded(name: str, value: int, low: int, high: int) -> int:
-    if not low <= value <= high:
-        message = f"{name} must be between {low} and {high}"
-        raise InvalidInputError(message, details=[{"field": name, "message": message, "type": "out_of_range"}])
-    return value
 
 
 def resolve_item(info: Context, item_id: Annotated[BigInt, strawberry.argument(description="Sierra item id")]) -> Item:
@@ -52,7 +44,7 @@ def resolve_items_by_barcode(
     ),
 ) -> list[Item]:
     """Every item with this barcode (Sierra barcodes are not unique), live items first."""
-    width = _bounded("labelWidth", label_width, 8, 120)
+    width = bounded("labelWidth", label_width, 8, 120)
     views = items_service.find_items_by_barcode(info.context.session, barcode=barcode, width=width)
     return [item_of(view) for view in views]
 
@@ -70,9 +62,9 @@ def resolve_items(
     include_deleted: bool = False,
 ) -> ItemConnection:
     """A page of items by item id, filtered by label and writeback state."""
-    limit = _bounded("first", first, 1, MAX_ITEMS_PAGE)
+    limit = bounded("first", first, 1, MAX_ITEMS_PAGE)
     if search is not None:
-        _bounded("search length", len(search), 1, 200)
+        bounded("search length", len(search), 1, 200)
     filters = items_service.ItemFilter(
         label_state=label_state,
         writeback_state=writeback_state,
@@ -89,7 +81,7 @@ def resolve_items(
 
 def resolve_label_events(info: Context, item_id: BigInt, first: int = 100) -> list[LabelEvent]:
     """An item's print events, newest first (reprints included)."""
-    limit = _bounded("first", first, 1, MAX_LABEL_EVENTS)
+    limit = bounded("first", first, 1, MAX_LABEL_EVENTS)
     printed = labels_service.list_prints(info.context.session, item_id=item_id, limit=limit)
     return [label_event_of(event) for event in printed]
 

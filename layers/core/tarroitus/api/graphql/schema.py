@@ -13,6 +13,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 
 from tarroitus.api.graphql import resolvers
+from tarroitus.api.graphql.analytics import Analytics, resolve_analytics
 from tarroitus.api.graphql.limits import MAX_ALIASES, MAX_QUERY_DEPTH, MAX_TOKENS
 from tarroitus.api.graphql.permissions import IsAdmin, IsPrinter
 from tarroitus.api.graphql.types import BIG_INT_SCALAR, BigInt, Client, Item, ItemConnection, LabelEvent, Status
@@ -50,6 +51,11 @@ class Query:
         resolver=resolvers.resolve_status,
         permission_classes=[IsAdmin],
         description="Jobs, relabelling progress, the writeback queue and clients (admins)",
+    )
+    analytics: Analytics | None = strawberry.field(
+        resolver=resolve_analytics,
+        permission_classes=[IsAdmin],
+        description="Figures from the aggregate tables the ETL refreshes (admins)",
     )
 
 

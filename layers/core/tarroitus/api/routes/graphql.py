@@ -1,4 +1,4 @@
-"""GraphQL: read-only queries over items, label events, clients and status, with the REST keys and roles.
+"""GraphQL: read-only queries over items, label events, clients, status and analytics, with the REST keys and roles.
 
 Strawberry and graphql-core are imported on the first GraphQL request, not with the app: they
 would add most of a second to every API Lambda cold start, and most requests never use them.
@@ -13,12 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from tarroitus.api.auth import require_role
-from tarroitus.api.deps import SessionDep
+from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.graphql.context import GraphQLContext
 from tarroitus.api.graphql.limits import MAX_QUERY_CHARS
 from tarroitus.api.schemas import error_responses
 from tarroitus.errors import BadRequestError
 from tarroitus.models import Client, ClientRole
+from tarroitus.settings import Settings
 
 router = APIRouter(prefix="/graphql", tags=["graphql"])
 
@@ -46,13 +47,13 @@ class GraphQLResponse(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
-def answer(session: Session, client: Client, request: GraphQLRequest) -> JSONResponse:
+def answer(session: Session, settings: Settings, client: Client, request: GraphQLRequest) -> JSONResponse:
     """Run the request's query and answer its result (errors included) with 200, uncached."""
     # Imported on first use, not at start-up: see the module docstring.
     from tarroitus.api.graphql.execution import run_query
 
     body = run_query(
-        GraphQLContext(session=session, client=client),
+        GraphQLContext(session=session, client=client, settings=settings),
         query=request.query,
         variables=request.variables,
         operation_name=request.operation_name,
@@ -61,14 +62,17 @@ def answer(session: Session, client: Client, request: GraphQLRequest) -> JSONRes
 
 
 @router.post("", response_model=GraphQLResponse, responses=error_responses(401, 403, 413, 422))
-def read_graphql(body: GraphQLRequest, session: SessionDep, client: GraphQLReader) -> JSONResponse:
+def read_graphql(
+    body: GraphQLRequest, session: SessionDep, settings: SettingsDep, client: GraphQLReader
+) -> JSONResponse:
     """Run a read-only GraphQL query (printers: items and label events; admins: everything)."""
-    return answer(session, client, body)
+    return answer(session, settings, client, body)
 
 
 @router.get("", response_model=GraphQLResponse, responses=error_responses(400, 401, 403, 422))
 def read_graphql_by_get(
     session: SessionDep,
+    settings: SettingsDep,
     client: GraphQLReader,
     query: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
     variables: Annotated[str | None, Query(max_length=MAX_QUERY_CHARS, description="A JSON object")] = None,
@@ -82,4 +86,4 @@ def read_graphql_by_get(
     if decoded is not None and not isinstance(decoded, dict):
         raise BadRequestError("variables must be a JSON object")
     request = GraphQLRequest(query=query, variables=decoded, operation_name=operation_name)
-    return answer(session, client, request)
+    return answer(session, settings, client, request)
