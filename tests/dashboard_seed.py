@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from tarroitus.models import Client, ClientRole, Item, LabelEvent, SyncMode, WritebackEntry, WritebackStatus
 from tarroitus.repositories import job_state
 from tarroitus.repositories.writeback import enqueue_item
+from tarroitus.services.analytics import refresh_aggregates
 from tarroitus.services.items import label_line_of
 from tarroitus.services.job_names import SYNC_JOB_NAME
 from tests.factories import make_client, make_item
@@ -67,7 +68,7 @@ def _queue(session: Session, item: Item, status: WritebackStatus, at: datetime, 
 
 
 def seed_project(session: Session) -> SeededProject:
-    """Commit-ready rows: 3 stations, 40 items, prints over PRINT_DAYS days, a writeback queue and a sync run."""
+    """3 stations, 40 items, prints over PRINT_DAYS days, a writeback queue, a sync run, refreshed aggregates."""
     now = datetime.now(UTC).replace(microsecond=0)
     _, admin_key = make_client(session, role=ClientRole.ADMIN, name="operaattori")
     stations = {
@@ -127,6 +128,7 @@ def seed_project(session: Session) -> SeededProject:
         error=None,
     )
     session.flush()
+    refresh_aggregates(session, since=None)
     return SeededProject(
         admin_key=admin_key,
         stations=stations,

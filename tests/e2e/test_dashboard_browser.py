@@ -7,6 +7,7 @@ tests/e2e/artifacts/. Skipped only when Debian's chromium is not installed (.ci/
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ CHROMIUM_FLAGS = [
 ]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 TIMEOUT_MILLIS = 15_000
+CHART_DAYS = 30
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium; .ci/run does it)"
@@ -162,8 +164,23 @@ def test_dashboard_shows_the_project_and_retries_a_dead_letter(
     first_dead = page.locator(f"[data-testid=dead-letter][data-item-id='{project.dead_item_ids[0]}']")
     code, message = DEAD_ERRORS[0]
     assert f"[{code}] {message}" in first_dead.inner_text()
+    today = datetime.now(UTC).date()
+    chart_range = f"date_from={today - timedelta(days=CHART_DAYS - 1)}&date_to={today}"
+    per_day = api_get(base_url, f"/api/v1/analytics/prints_per_day?{chart_range}", project.admin_key)
+    bars = page.locator("[data-testid=prints-chart] rect.chart-bar")
+    assert bars.count() == CHART_DAYS
+    shown_days = {bar.get_attribute("data-day"): int(bar.get_attribute("data-labels")) for bar in bars.all()}
+    assert (
+        {day: labels for day, labels in shown_days.items() if labels}
+        == {day["day"]: day["labels"] for day in per_day["days"]}
+        == project.printed_per_day
+    )
+    assert page.get_by_test_id("chart-summary").inner_text() == f"Viimeiset {CHART_DAYS} päivää: 26 tarraa"
+    assert page.locator("#panel-data").get_attribute("data-state") == "ready"
+    assert page.locator("#panel-data [data-testid=panel-state]").inner_text() == "Mitään ei ole vielä viety."
     assert page.locator("#panel-sync").get_attribute("data-state") in {"ready", "not-available"}
     assert page.locator("#panel-jobs [data-job=sierra_sync]").inner_text().count("succeeded") == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     screenshot(page, "dashboard.png")
 
     # When: the operator retries the first dead letter

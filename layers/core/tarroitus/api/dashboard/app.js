@@ -96,7 +96,7 @@ function h(tag, attributes = {}, ...children) {
     if (name === "dataset") Object.assign(element.dataset, value);
     else element.setAttribute(name, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -243,10 +243,15 @@ function chartDays() {
 }
 
 function niceCeiling(value) {
-  if (value <= 5) return 5;
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  const step = [1, 2, 2.5, 5, 10].find((factor) => factor * magnitude >= value);
-  return step * magnitude;
+  const magnitude = 10 ** Math.floor(Math.log10(Math.max(value, 1)));
+  return [1, 2, 5, 10].find((factor) => factor * magnitude >= value) * magnitude;
+}
+
+function formatShortDay(isoDay) {
+  const [year, month, day] = isoDay.split("-").map(Number);
+  return new Intl.DateTimeFormat(state.language, { day: "numeric", month: "numeric", timeZone: "UTC" }).format(
+    new Date(Date.UTC(year, month - 1, day)),
+  );
 }
 
 function renderChart(report) {
@@ -255,7 +260,7 @@ function renderChart(report) {
   const counts = days.map((day) => labelsByDay.get(day) ?? 0);
   const total = counts.reduce((sum, count) => sum + count, 0);
   const width = 720;
-  const height = 220;
+  const height = 200;
   const margin = { top: 12, right: 8, bottom: 28, left: 44 };
   const plotWidth = width - margin.left - margin.right;
   const plotHeight = height - margin.top - margin.bottom;
@@ -268,7 +273,7 @@ function renderChart(report) {
     "aria-label": t("chart.summary", { days: CHART_DAYS, total: formatNumber(total) }),
     "data-testid": "prints-chart",
   });
-  for (const tick of [0, top / 2, top]) {
+  for (const tick of top % 2 === 0 ? [0, top / 2, top] : [0, top]) {
     const y = margin.top + plotHeight - (tick / top) * plotHeight;
     svg.append(s("line", { x1: margin.left, x2: width - margin.right, y1: y, y2: y, class: "gridline" }));
     svg.append(s("text", { x: margin.left - 6, y: y + 4, class: "axis-label", "text-anchor": "end" }, formatNumber(tick)));
@@ -288,9 +293,12 @@ function renderChart(report) {
     });
     bar.append(s("title", {}, t("chart.bar", { day: formatDay(day), labels: formatNumber(count) })));
     svg.append(bar);
-    if (index % 5 === 0 || index === days.length - 1) {
+    const fromToday = days.length - 1 - index;
+    if (fromToday % 7 === 0) {
+      const anchor = fromToday === 0 ? "end" : "middle";
+      const labelX = fromToday === 0 ? x + slot * 0.7 : x + slot * 0.35;
       svg.append(
-        s("text", { x: x + slot * 0.35, y: height - 8, class: "axis-label", "text-anchor": "middle" }, formatDay(day)),
+        s("text", { x: labelX, y: height - 8, class: "axis-label", "text-anchor": anchor }, formatShortDay(day)),
       );
     }
   });
@@ -419,7 +427,7 @@ function definitionList(entries) {
   return h(
     "dl",
     { class: "facts" },
-    entries.map(([label, value, testId]) => [h("dt", {}, label), h("dd", { "data-testid": testId ?? null }, value)]),
+    entries.flatMap(([label, value, testId]) => [h("dt", {}, label), h("dd", { "data-testid": testId ?? null }, value)]),
   );
 }
 
@@ -461,7 +469,7 @@ function renderDataStatus(data) {
     [t("data.exported_until"), formatTime(data.exported_until)],
     [t("data.last_run"), run ? `${formatTime(run.started_at)} · ${run.outcome}` : "—"],
   ]);
-  if (data.tables.length === 0) return [facts, panelMessage("empty", t("data.empty"))];
+  if (data.tables.every((entry) => entry.partitions === 0)) return [facts, panelMessage("empty", t("data.empty"))];
   const headers = ["table", "kind", "rows", "partitions", "last_dt"].map((key) => t(`data.${key}`));
   const rows = data.tables.map((entry) =>
     h(
