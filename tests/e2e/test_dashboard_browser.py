@@ -213,6 +213,8 @@ def test_dashboard_shows_the_project_and_retries_a_dead_letter(
     # Then: the same figures, in English, with nothing loaded from anywhere else and no script or CSP errors
     sync_api.expect(page.locator("#progress-heading")).to_have_text("Progress")
     sync_api.expect(page.locator("#writeback-message")).to_have_text("Queued again: 1")
+    assert number_in(page, "progress-total") == items["total"]
+    assert page.get_by_test_id("chart-summary").inner_text() == f"Last {CHART_DAYS} days: 26 labels"
     assert page.locator("[data-testid=dead-letter] [data-testid=retry]").inner_text() == "Retry"
     screenshot(page, "dashboard-retried-en.png")
     assert page.outside_requests == []
