@@ -9,6 +9,8 @@ from tarroitus.api.errors import install_error_handlers
 from tarroitus.api.routes import (
     analytics,
     clients,
+    dashboard,
+    graphql,
     items,
     labels,
     legacy,
@@ -18,6 +20,7 @@ from tarroitus.api.routes import (
     status,
     sync,
     utils,
+    writeback,
 )
 from tarroitus.settings import Settings, get_settings
 
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(build_api_router(settings), prefix=API_V1_PREFIX)
     app.include_router(legacy.router)
     app.include_router(legacy_sync.router)
+    app.include_router(dashboard.router)
     return app
 
 
@@ -69,7 +73,9 @@ def build_api_router(settings: Settings) -> APIRouter:
     router.include_router(clients.router)
     router.include_router(status.router)
     router.include_router(sync.router)
+    router.include_router(writeback.router)
     router.include_router(analytics.router)
+    router.include_router(graphql.router)
     if settings.env == "local":
         router.include_router(private.router)
     return router
