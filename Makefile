@@ -2,7 +2,7 @@
 UV := ./scripts/uv
 RUN := $(UV) run --frozen
 
-.PHONY: dev test unit integration e2e infra lint fmt type openapi pr sync bench
+.PHONY: dev test unit integration e2e infra lint fmt type openapi pr sync bench bench-quick
 
 sync:
 	$(UV) sync --frozen
@@ -29,6 +29,7 @@ lint: sync
 
 type: sync
 	$(RUN) mypy
+	MYPYPATH=bench:. $(RUN) mypy --explicit-package-bases bench
 
 fmt: sync
 	$(RUN) ruff check --fix .
@@ -36,6 +37,9 @@ fmt: sync
 
 pr: lint type test
 
-# Benchmarks run on demand (not in the CI gate); each prints one JSON result line.
+# Benchmarks run on demand (not in the CI gate); each prints a JSON result line (bench/README.md).
 bench: sync
 	$(RUN) python bench/run.py
+
+bench-quick: sync
+	$(RUN) python bench/run.py --quick

@@ -1,7 +1,7 @@
 """Writeback throughput against a Sierra with 50 ms latency, and duplicate writes (must be 0).
 
 `python bench/writeback.py [--quick]`. The Sierra simulator runs in its own process (as Sierra is a remote
-server) with 50 ms added to every request; PostgreSQL is the embedded server in `.data/bench-postgres`.
+server) with 50 ms added to every request; PostgreSQL is a database of the benchmark's own on the embedded server.
 
 - value: items/s of the writeback as built (`write_back_queue` with the default settings: batches of
   200, `SIERRA_API_CLIENT_POOL_SIZE` = 8 workers over one client), 500 items (`--quick`: 200).
@@ -17,23 +17,17 @@ run's figure and the machine's load average, since the figure moves with the loa
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
-import psycopg
-from common import PROJECT_ROOT, emit, stopwatch
-from psycopg import sql
+from common import bench_database, emit, stopwatch
+from sierra_process import CLIENT_KEY, CLIENT_SECRET, sierra_simulator
 from sqlalchemy import Engine, func, select
 
-from tarroitus.db import create_db_engine, session_scope
-from tarroitus.embedded_db import ensure_embedded_database, start_embedded_server
-from tarroitus.migrate import upgrade_to_head
+from tarroitus.db import session_scope
 from tarroitus.models import Item, WritebackEntry, WritebackStatus
 from tarroitus.services.writeback import write_back_queue
 from tarroitus.settings import Settings
@@ -47,8 +41,6 @@ REPEATS = {"full": 3, "quick": 1}
 ORIGINAL_BATCH = 20
 ORIGINAL_INTERVAL_SECONDS = 30
 DATABASE = "tarroitus_bench_writeback"
-CLIENT_KEY = "bench-key"
-CLIENT_SECRET = "bench-secret"
 
 
 def main() -> int:
@@ -59,9 +51,11 @@ def main() -> int:
     size = "quick" if args.quick else "full"
     items, baseline_items = SIZES[size]
     repeats = REPEATS[size]
-    engine = fresh_database()
-    with sierra_simulator() as base_url:
-        settings = Settings(sierra_api_endpoint=base_url, sierra_update_backoff_base_seconds=0.0)
+    with (
+        bench_database(DATABASE) as engine,
+        sierra_simulator(SIMULATED_ITEMS, latency_ms=LATENCY_MS) as simulator,
+    ):
+        settings = Settings(sierra_api_endpoint=simulator.base_url, sierra_update_backoff_base_seconds=0.0)
         ids = iter(live_item_ids(settings, (items + baseline_items) * repeats))
         baseline_settings = settings.model_copy(
             update={"sierra_api_client_pool_size": 1, "sierra_update_batch_size_limit": ORIGINAL_BATCH}
@@ -71,17 +65,19 @@ def main() -> int:
         for _ in range(repeats):
             baseline_runs.append(items_per_second(engine, baseline_settings, take(ids, baseline_items), owner="loop"))
             runs.append(items_per_second(engine, settings, take(ids, items), owner="writeback"))
-        puts = simulator_stats(base_url)["puts"]
-    done = count_done(engine)
+        puts = simulator.stats()["puts"]
+        done = count_done(engine)
     written = (items + baseline_items) * repeats
     duplicates = puts - done
+    value = statistics.median(runs)
     emit(
         "writeback",
         metric="items_per_second",
         unit="items/s",
-        value=statistics.median(runs),
+        value=value,
         baseline=statistics.median(baseline_runs),
         target=TARGET_ITEMS_PER_SECOND,
+        ok=value >= TARGET_ITEMS_PER_SECOND and duplicates == 0 and done == written,
         duplicates=duplicates,
         items=items,
         baseline_items=baseline_items,
@@ -91,7 +87,6 @@ def main() -> int:
         workers=settings.sierra_api_client_pool_size,
         batch_size=settings.sierra_update_batch_size_limit,
         original_schedule_items_per_second=round(ORIGINAL_BATCH / ORIGINAL_INTERVAL_SECONDS, 2),
-        load_average=round(os.getloadavg()[0], 2),
         cpus=os.cpu_count(),
     )
     if duplicates or done != written:
@@ -119,63 +114,6 @@ def items_per_second(engine: Engine, settings: Settings, ids: list[int], *, owne
     if counts.written != len(ids):
         raise RuntimeError(f"{owner}: wrote {counts.written} of {len(ids)} items: {counts}")
     return len(ids) / elapsed["seconds"]
-
-
-def fresh_database() -> Engine:
-    """An empty, migrated database on the embedded server."""
-    data_dir = PROJECT_ROOT / ".data" / "bench-postgres"
-    admin_uri = str(start_embedded_server(data_dir).get_uri("postgres"))
-    with psycopg.connect(admin_uri, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE)))
-    engine = create_db_engine(ensure_embedded_database(str(data_dir), DATABASE), pool_size=2)
-    upgrade_to_head(engine)
-    return engine
-
-
-@contextmanager
-def sierra_simulator() -> Iterator[str]:
-    """The simulator in its own process with LATENCY_MS on every request; yields its API base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [
-        sys.executable,
-        "-m",
-        "sierra_simulator",
-        f"--port={port}",
-        f"--items={SIMULATED_ITEMS}",
-        f"--latency-ms={LATENCY_MS}",
-        f"--client-key={CLIENT_KEY}",
-        f"--client-secret={CLIENT_SECRET}",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process)
-        yield url + "/iii/sierra-api/v6"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the Sierra simulator exited")
-        try:
-            httpx.get(url + "/_simulator/stats", timeout=1).raise_for_status()
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("the Sierra simulator did not start")
-
-
-def simulator_stats(base_url: str) -> dict[str, int]:
-    response = httpx.get(base_url.split("/iii/")[0] + "/_simulator/stats", timeout=10)
-    response.raise_for_status()
-    stats: dict[str, int] = response.json()
-    return stats
 
 
 @contextmanager
