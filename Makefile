@@ -62,4 +62,4 @@ infra: sync tools
 	$(MAKE) build
 	REQUIRE_SAM_BUILD=1 $(RUN) pytest -q tests/infrastructure
 
-pr: lint type test
+pr: lint type infra test
