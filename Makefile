@@ -46,9 +46,8 @@ requirements: sync
 tools:
 	@test -x "$$($(UV) tool dir --bin)/sam" || $(UV) tool install aws-sam-cli==$(SAM_CLI_VERSION)
 
-# After `sam build`, compile the API's Python 3.13 bytecode into its artifact: Lambda cannot write
-# .pyc files at run time, and compiling on every cold start triples the import time
-# (scripts/compile_bytecode.py explains the layout).
+# After `sam build`, compile the layers' Python 3.13 bytecode: Lambda cannot write .pyc files at
+# run time, and compiling on every cold start quadruples the import time (scripts/compile_bytecode.py).
 build: requirements tools
 	$(SAM) build
 	$(SAM_PATH) python3.13 scripts/compile_bytecode.py .aws-sam/build

@@ -4,8 +4,8 @@ Import time: `import handler` in functions/api, timed inside a new interpreter c
 Lambda (LAMBDA_TASK_ROOT set, so Powertools Tracer loads the X-Ray SDK), median of 5 runs. That is
 the part of Lambda's init phase our code controls. The value is the import's CPU time, which other
 work on a shared machine disturbs far less than wall time (reported beside it), with compiled
-bytecode as `make build` ships it (timestamp-checked here, hash-checked there: a few ms of source
-hashing apart); `cpu_ms_without_bytecode` is what a plain `sam build` gives.
+bytecode, as `make build` ships the layers; `cpu_ms_without_bytecode` is what a plain `sam build`
+gives, where every cold start compiles every module.
 The baseline is the same import followed by `import polars`: what every API cold start would pay
 if polars lived in the core layer instead of the ETL-only analytics layer. Both run on this
 machine's project venv, since the built layers hold aarch64 binaries; absolute numbers scale with

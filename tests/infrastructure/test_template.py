@@ -24,8 +24,6 @@ FUNCTIONS = {
 }
 SCHEDULED = ("SierraSyncFunction", "SierraWritebackFunction", "EtlFunction")
 DEAD_LETTER_QUEUE = "JobsDeadLetterQueue"
-#: Variables the Python runtime reads rather than Settings.
-INTERPRETER_VARIABLES = {"PYTHONPYCACHEPREFIX"}
 #: AWS-managed policies SAM attaches for logs, VPC networking and X-Ray; their actions take no resource ARNs.
 ALLOWED_MANAGED_POLICIES = {
     "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
@@ -211,11 +209,7 @@ def test_template_environment_names_are_settings(
     environment = _environment(template, functions[logical_id])
     # When
     unknown = [
-        name
-        for name in environment
-        if not name.startswith("POWERTOOLS_")
-        and name not in INTERPRETER_VARIABLES
-        and name.lower() not in Settings.model_fields
+        name for name in environment if not name.startswith("POWERTOOLS_") and name.lower() not in Settings.model_fields
     ]
     # Then
     assert unknown == []
