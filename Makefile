@@ -8,7 +8,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM_PATH = PATH="$(if $(PY313),$(PY313)/bin:)$(shell $(UV) tool dir --bin):$$PATH"
 SAM = $(SAM_PATH) SAM_CLI_TELEMETRY=0 sam
 
-.PHONY: dev test unit integration e2e infra lint fmt type openapi pr sync requirements tools build
+.PHONY: dev test unit integration e2e infra lint fmt type openapi pr sync requirements tools build bench
 
 sync:
 	$(UV) sync --frozen
@@ -62,3 +62,7 @@ infra: sync tools
 	REQUIRE_SAM_BUILD=1 $(RUN) pytest -q tests/infrastructure
 
 pr: lint type infra test
+
+# Benchmarks run on demand (not in the CI gate); each prints one JSON result line.
+bench: sync
+	$(RUN) python bench/run.py
