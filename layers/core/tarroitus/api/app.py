@@ -6,7 +6,19 @@ from fastapi.routing import APIRoute
 
 from tarroitus.api.body_limit import BodySizeLimitMiddleware
 from tarroitus.api.errors import install_error_handlers
-from tarroitus.api.routes import analytics, clients, items, labels, legacy, private, status, utils
+from tarroitus.api.routes import (
+    analytics,
+    clients,
+    dashboard,
+    graphql,
+    items,
+    labels,
+    legacy,
+    private,
+    status,
+    utils,
+    writeback,
+)
 from tarroitus.settings import Settings, get_settings
 
 API_V1_PREFIX = "/api/v1"
@@ -43,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.include_router(build_api_router(settings), prefix=API_V1_PREFIX)
     app.include_router(legacy.router)
+    app.include_router(dashboard.router)
     return app
 
 
@@ -54,7 +67,9 @@ def build_api_router(settings: Settings) -> APIRouter:
     router.include_router(labels.router)
     router.include_router(clients.router)
     router.include_router(status.router)
+    router.include_router(writeback.router)
     router.include_router(analytics.router)
+    router.include_router(graphql.router)
     if settings.env == "local":
         router.include_router(private.router)
     return router
