@@ -14,8 +14,11 @@ from tarroitus.api.routes import (
     items,
     labels,
     legacy,
+    legacy_sync,
+    overrides,
     private,
     status,
+    sync,
     utils,
     writeback,
 )
@@ -55,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.include_router(build_api_router(settings), prefix=API_V1_PREFIX)
     app.include_router(legacy.router)
+    app.include_router(legacy_sync.router)
     app.include_router(dashboard.router)
     return app
 
@@ -64,9 +68,11 @@ def build_api_router(settings: Settings) -> APIRouter:
     router = APIRouter()
     router.include_router(utils.router)
     router.include_router(items.router)
+    router.include_router(overrides.router)
     router.include_router(labels.router)
     router.include_router(clients.router)
     router.include_router(status.router)
+    router.include_router(sync.router)
     router.include_router(writeback.router)
     router.include_router(analytics.router)
     router.include_router(graphql.router)
