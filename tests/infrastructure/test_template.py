@@ -44,6 +44,7 @@ DEPLOYED_VALUES = {
     "PARQUET_BUCKET": "tarroitus-parquetbucket-1a2b3c4d5e6f",
     "ADMIN_API_KEY_SECRET_ARN": "arn:aws:secretsmanager:eu-north-1:123456789012:secret:admin-AbCdEf",
     "CORS_ORIGINS": "https://labels.example.org",
+    "SYNC_FUNCTION_NAME": "tarroitus-prod-SierraSyncFunction-AbCdEfGh1234",
 }
 
 
@@ -262,6 +263,20 @@ def test_template_inline_policies_name_their_resources(functions: dict[str, dict
             assert statement["Effect"] == "Allow"
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert all("*" not in action for action in actions), statement
+
+
+def test_template_api_starts_sync_runs_through_the_sync_function(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    # Given
+    api = functions["ApiFunction"]
+    # When
+    invokes = [statement for statement in _statements(api) if statement["Action"] == "lambda:InvokeFunction"]
+    function_name_users = {name for name, f in functions.items() if "SYNC_FUNCTION_NAME" in _environment(template, f)}
+    # Then: never an in-process sync inside the API's 29 seconds
+    assert _ref(api["Environment"]["Variables"]["SYNC_FUNCTION_NAME"]) == "SierraSyncFunction"
+    assert function_name_users == {"ApiFunction"}
+    assert [_ref(statement["Resource"]) for statement in invokes] == ["SierraSyncFunction"]
 
 
 def test_template_s3_access_is_limited_to_the_parquet_prefix(functions: dict[str, dict[str, Any]]) -> None:
