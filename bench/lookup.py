@@ -74,7 +74,7 @@ INSERT INTO writeback_queue (item_record_id, status, classification, attempts, c
 SELECT item_record_id, 'done', classification, 1, last_printed_at FROM items WHERE print_count > 0
 """
 SAMPLE_BARCODES = """
-SELECT barcode FROM items TABLESAMPLE SYSTEM (5) REPEATABLE (1)
+SELECT barcode FROM items TABLESAMPLE SYSTEM (:percent) REPEATABLE (1)
 WHERE barcode <> '' AND (item_record_id - 1000000) % 97 NOT IN (0, 96) LIMIT :count
 """
 SHARED_BARCODES = "SELECT barcode FROM items WHERE barcode <> '' GROUP BY barcode HAVING count(*) > 1 LIMIT :count"
@@ -91,7 +91,7 @@ def main() -> None:
     with bench_database(DATABASE) as engine:
         with stopwatch() as seeding:
             api_key = seed(engine, items)
-        barcodes, shared = sample_barcodes(engine, args.requests + WARMUP)
+        barcodes, shared = sample_barcodes(engine, args.requests + WARMUP, items=items)
         with api_handler(DATABASE) as handler:
             measured = measure(handler, api_key, barcodes, shared, requests=args.requests)
             floor = health_check_latency(handler, requests=args.requests)
@@ -139,10 +139,11 @@ def seed(engine: Engine, items: int) -> str:
     return api_key
 
 
-def sample_barcodes(engine: Engine, count: int) -> tuple[list[str], set[str]]:
+def sample_barcodes(engine: Engine, count: int, *, items: int) -> tuple[list[str], set[str]]:
     """`count` barcodes in random order, one in SHARED_EVERY of them shared by two items; and the shared set."""
+    percent = min(100.0, 100.0 * 3 * count / items)  # enough blocks for `count` barcodes, with room to spare
     with engine.connect() as connection:
-        unique = list(connection.execute(text(SAMPLE_BARCODES), {"count": count}).scalars())
+        unique = list(connection.execute(text(SAMPLE_BARCODES), {"count": count, "percent": percent}).scalars())
         shared = list(connection.execute(text(SHARED_BARCODES), {"count": count // SHARED_EVERY + 1}).scalars())
     if len(unique) < count - len(shared) or not shared:
         raise RuntimeError(f"the sample holds {len(unique)} unique and {len(shared)} shared barcodes")
