@@ -2,7 +2,7 @@
 UV := ./scripts/uv
 RUN := $(UV) run --frozen
 
-.PHONY: dev test unit integration e2e infra lint fmt type openapi pr sync
+.PHONY: dev test unit integration e2e infra lint fmt type openapi pr sync audit
 
 sync:
 	$(UV) sync --frozen
@@ -29,6 +29,11 @@ lint: sync
 
 type: sync
 	$(RUN) mypy
+
+# Known vulnerabilities in every locked package (pip-audit, PyPI advisories). Fails on a finding; an
+# unreachable advisory service only warns (AUDIT_STRICT=1 makes it fail). See scripts/audit.py.
+audit: sync
+	$(RUN) python scripts/audit.py
 
 fmt: sync
 	$(RUN) ruff check --fix .
