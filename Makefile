@@ -2,7 +2,7 @@
 UV := ./scripts/uv
 RUN := $(UV) run --frozen
 
-.PHONY: dev test unit integration e2e infra lint fmt type openapi pr sync audit
+.PHONY: dev test unit integration e2e infra lint fmt type openapi pr sync bench audit
 
 sync:
 	$(UV) sync --frozen
@@ -40,3 +40,7 @@ fmt: sync
 	$(RUN) ruff format .
 
 pr: lint type test
+
+# Benchmarks run on demand (not in the CI gate); each prints one JSON result line.
+bench: sync
+	$(RUN) python bench/run.py

@@ -2,13 +2,14 @@
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -214,3 +215,100 @@ class SyncUpload(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     row_count: Mapped[int] = mapped_column(Integer)
     file_format: Mapped[str] = mapped_column(String(16))
+
+
+# --- Analytics: the Parquet partition registry and the aggregates the /analytics endpoints serve ---
+# Written only by the ETL job. Aggregate tables are small and replaced wholesale (or per day) in
+# one transaction, so the API reads finished figures and never scans the operational tables.
+
+
+class EtlPartition(Base):
+    """One committed Parquet partition on S3 (mirrors its `_manifest.json`), for the data status view."""
+
+    __tablename__ = "etl_partitions"
+
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dt: Mapped[date] = mapped_column(Date, primary_key=True)
+    row_count: Mapped[int] = mapped_column(BigInteger)
+    file_count: Mapped[int] = mapped_column(Integer)
+    byte_count: Mapped[int] = mapped_column(BigInteger)
+    manifest_key: Mapped[str] = mapped_column(Text)
+    run_token: Mapped[str] = mapped_column(String(64))
+    written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AnalyticsPrintsDaily(Base):
+    """Labels printed per UTC day and client."""
+
+    __tablename__ = "analytics_prints_daily"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    client_id: Mapped[uuid.UUID | None] = mapped_column()
+    client_name: Mapped[str | None] = mapped_column(String(120))
+    labels: Mapped[int] = mapped_column(Integer)
+
+
+class AnalyticsProgress(Base):
+    """Items in the collection, labelled and written back, per location and item type."""
+
+    __tablename__ = "analytics_progress"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    location_code: Mapped[str | None] = mapped_column(String(16))
+    location_name: Mapped[str | None] = mapped_column(Text)
+    itype_code_num: Mapped[int | None] = mapped_column(Integer)
+    item_type_name: Mapped[str | None] = mapped_column(Text)
+    items_total: Mapped[int] = mapped_column(Integer)
+    items_labelled: Mapped[int] = mapped_column(Integer)
+    items_written_back: Mapped[int] = mapped_column(Integer)
+
+
+class AnalyticsWritebackDaily(Base):
+    """Writeback attempts per UTC day: successes and failures."""
+
+    __tablename__ = "analytics_writeback_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    succeeded: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    items: Mapped[int] = mapped_column(Integer)
+
+
+class AnalyticsWritebackError(Base):
+    """Failed writeback attempts per UTC day and Sierra error code (with HTTP status and a sample message)."""
+
+    __tablename__ = "analytics_writeback_errors"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    sierra_code: Mapped[int | None] = mapped_column(Integer)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AnalyticsClassification(Base):
+    """Printed labels per classification."""
+
+    __tablename__ = "analytics_classifications"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    classification: Mapped[str] = mapped_column(Text, index=True)
+    labels: Mapped[int] = mapped_column(Integer)
+
+
+class AnalyticsStationThroughput(Base):
+    """Per printer station: labels, active days and hours, the busiest hour, first and last print."""
+
+    __tablename__ = "analytics_station_throughput"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    client_id: Mapped[uuid.UUID | None] = mapped_column()
+    client_name: Mapped[str | None] = mapped_column(String(120))
+    labels: Mapped[int] = mapped_column(Integer)
+    active_days: Mapped[int] = mapped_column(Integer)
+    active_hours: Mapped[int] = mapped_column(Integer)
+    busiest_hour_labels: Mapped[int] = mapped_column(Integer)
+    first_printed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_printed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

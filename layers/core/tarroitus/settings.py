@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     parquet_bucket: str | None = None
     parquet_prefix: str = "tarroitus"
     etl_interval_seconds: int = Field(default=86400, ge=60)
+    etl_batch_rows: int = Field(default=250_000, ge=1, le=5_000_000)
+    etl_lookback_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
     aws_endpoint_url: AnyHttpUrl | None = None
     aws_region: str = "eu-north-1"
 

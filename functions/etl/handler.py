@@ -1,0 +1,33 @@
+"""ETL Lambda: EventBridge Scheduler (daily, incremental) or a manual `{"mode": "full"}` invocation."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tarroitus.jobs import etl
+from tarroitus.settings import get_settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+get_settings()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@event_source(data_class=EventBridgeEvent)
+def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+    """Run the ETL once: the scheduled event's time is the run's date; `mode` comes from the event or its detail."""
+    run_at = datetime.fromisoformat(event["time"]) if event.get("time") else datetime.now(UTC)
+    mode = event.get("mode") or (event.get("detail") or {}).get("mode") or "incremental"
+    deadline = datetime.now(UTC) + timedelta(milliseconds=context.get_remaining_time_in_millis())
+    summary = etl.run(get_settings(), run_at=run_at, mode=mode, deadline=deadline)
+    metrics.add_metric(name="ParquetRowsWritten", unit=MetricUnit.Count, value=summary.get("rows", 0))
+    return summary

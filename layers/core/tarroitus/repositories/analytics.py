@@ -1,0 +1,277 @@
+"""Analytics tables: the Parquet partition registry, aggregate refreshes (INSERT ... SELECT) and their reads.
+
+Aggregates are computed by PostgreSQL from the operational tables. Daily tables are replaced
+from a given UTC day on; the others are replaced whole. Callers run a refresh in one
+transaction, so readers see either the old or the new figures, never a mix.
+"""
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, func, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.orm import Session
+
+from tarroitus.models import (
+    AnalyticsClassification,
+    AnalyticsPrintsDaily,
+    AnalyticsProgress,
+    AnalyticsStationThroughput,
+    AnalyticsWritebackDaily,
+    AnalyticsWritebackError,
+    EtlPartition,
+    JobState,
+)
+
+
+def upsert_partition(
+    session: Session,
+    *,
+    table_name: str,
+    dt: date,
+    row_count: int,
+    file_count: int,
+    byte_count: int,
+    manifest_key: str,
+    run_token: str,
+    written_at: datetime,
+) -> None:
+    """Record (or replace) a committed partition."""
+    values = {
+        "row_count": row_count,
+        "file_count": file_count,
+        "byte_count": byte_count,
+        "manifest_key": manifest_key,
+        "run_token": run_token,
+        "written_at": written_at,
+    }
+    statement = insert(EtlPartition).values(table_name=table_name, dt=dt, **values)
+    session.execute(statement.on_conflict_do_update(index_elements=["table_name", "dt"], set_=values))
+
+
+def list_partition_days(session: Session, *, table_name: str, since: date | None = None) -> list[date]:
+    """Days with a committed partition of the table, from `since` on."""
+    statement = select(EtlPartition.dt).where(EtlPartition.table_name == table_name).order_by(EtlPartition.dt)
+    if since is not None:
+        statement = statement.where(EtlPartition.dt >= since)
+    return list(session.scalars(statement))
+
+
+def summarise_partitions(session: Session) -> Sequence[Row[Any]]:
+    """Per table: first and last day, partitions, rows and bytes over all days, and rows of the newest day."""
+    statement = (
+        select(
+            EtlPartition.table_name,
+            func.min(EtlPartition.dt).label("first_dt"),
+            func.max(EtlPartition.dt).label("last_dt"),
+            func.count().label("partitions"),
+            func.sum(EtlPartition.row_count).label("rows_total"),
+            func.sum(EtlPartition.byte_count).label("bytes_total"),
+            func.array_agg(aggregate_order_by(EtlPartition.row_count, EtlPartition.dt.desc()))[1].label("rows_newest"),
+        )
+        .group_by(EtlPartition.table_name)
+        .order_by(EtlPartition.table_name)
+    )
+    return session.execute(statement).all()
+
+
+def _since(column: str, since: datetime | None) -> tuple[str, dict[str, Any]]:
+    return (f" WHERE {column} >= :since", {"since": since}) if since is not None else ("", {})
+
+
+def refresh_prints_daily(session: Session, *, since: datetime | None) -> int:
+    """Replace labels per day and client from `since` (a UTC midnight; None: everything)."""
+    session.execute(delete(AnalyticsPrintsDaily).where(*_day_from(AnalyticsPrintsDaily.day, since)))
+    where, params = _since("e.printed_at", since)
+    result = session.execute(
+        text(
+            "INSERT INTO analytics_prints_daily (day, client_id, client_name, labels)"
+            " SELECT (e.printed_at AT TIME ZONE 'UTC')::date, e.client_id, c.name, count(*)"
+            f" FROM label_events e LEFT JOIN clients c ON c.id = e.client_id{where}"
+            " GROUP BY 1, 2, 3"
+        ),
+        params,
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def refresh_writeback_daily(session: Session, *, since: datetime | None, failure_outcomes: Sequence[str]) -> int:
+    """Replace writeback successes, failures (attempts with one of `failure_outcomes`) and items per day."""
+    session.execute(delete(AnalyticsWritebackDaily).where(*_day_from(AnalyticsWritebackDaily.day, since)))
+    where, params = _since("attempted_at", since)
+    result = session.execute(
+        text(
+            "INSERT INTO analytics_writeback_daily (day, succeeded, failed, items)"
+            " SELECT (attempted_at AT TIME ZONE 'UTC')::date,"
+            " count(*) FILTER (WHERE outcome <> ALL(:failures)), count(*) FILTER (WHERE outcome = ANY(:failures)),"
+            f" count(DISTINCT item_record_id) FROM writeback_attempts{where} GROUP BY 1"
+        ),
+        {"failures": list(failure_outcomes), **params},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def refresh_writeback_errors(session: Session, *, since: datetime | None, failure_outcomes: Sequence[str]) -> int:
+    """Replace failed attempts per day, Sierra code and HTTP status (with the latest message) from `since`."""
+    session.execute(delete(AnalyticsWritebackError).where(*_day_from(AnalyticsWritebackError.day, since)))
+    where, params = _since("attempted_at", since)
+    condition = (where + " AND" if where else " WHERE") + " outcome = ANY(:failures)"
+    result = session.execute(
+        text(
+            "INSERT INTO analytics_writeback_errors (day, sierra_code, http_status, failures, last_error)"
+            " SELECT (attempted_at AT TIME ZONE 'UTC')::date, sierra_code, http_status, count(*),"
+            " (array_agg(error ORDER BY attempted_at DESC, id DESC))[1]"
+            f" FROM writeback_attempts{condition} GROUP BY 1, 2, 3"
+        ),
+        {"failures": list(failure_outcomes), **params},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def refresh_progress(session: Session) -> int:
+    """Replace items total, labelled (printed at least once) and written back, per location and item type."""
+    session.execute(delete(AnalyticsProgress))
+    result = session.execute(
+        text(
+            "INSERT INTO analytics_progress (location_code, location_name, itype_code_num, item_type_name,"
+            " items_total, items_labelled, items_written_back)"
+            " SELECT i.location_code, i.location_name, i.itype_code_num, i.item_type_name, count(*),"
+            " count(p.item_record_id), count(*) FILTER (WHERE w.status = 'done')"
+            " FROM items i"
+            " LEFT JOIN (SELECT DISTINCT item_record_id FROM label_events) p ON p.item_record_id = i.item_record_id"
+            " LEFT JOIN writeback_queue w ON w.item_record_id = i.item_record_id"
+            " WHERE NOT i.deleted GROUP BY 1, 2, 3, 4"
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def refresh_classifications(session: Session) -> int:
+    """Replace printed labels per classification."""
+    session.execute(delete(AnalyticsClassification))
+    result = session.execute(
+        text(
+            "INSERT INTO analytics_classifications (classification, labels)"
+            " SELECT classification, count(*) FROM label_events GROUP BY 1"
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def refresh_station_throughput(session: Session) -> int:
+    """Replace per-station labels, active days and hours, busiest hour, first and last print."""
+    session.execute(delete(AnalyticsStationThroughput))
+    result = session.execute(
+        text(
+            "WITH hourly AS ("
+            "  SELECT client_id, date_trunc('hour', printed_at AT TIME ZONE 'UTC') AS hour, count(*) AS labels,"
+            "  min(printed_at) AS first_at, max(printed_at) AS last_at FROM label_events GROUP BY 1, 2)"
+            " INSERT INTO analytics_station_throughput (client_id, client_name, labels, active_days, active_hours,"
+            " busiest_hour_labels, first_printed_at, last_printed_at)"
+            " SELECT h.client_id, c.name, sum(h.labels), count(DISTINCT h.hour::date), count(*), max(h.labels),"
+            " min(h.first_at), max(h.last_at)"
+            " FROM hourly h LEFT JOIN clients c ON c.id = h.client_id GROUP BY 1, 2"
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _day_from(column: Any, since: datetime | None) -> list[Any]:
+    return [column >= since.date()] if since is not None else []
+
+
+def list_progress(session: Session) -> Sequence[AnalyticsProgress]:
+    """Every progress row, by location and item type."""
+    statement = select(AnalyticsProgress).order_by(
+        AnalyticsProgress.location_code.nulls_last(), AnalyticsProgress.itype_code_num.nulls_last()
+    )
+    return session.scalars(statement).all()
+
+
+def list_prints_per_day(
+    session: Session, *, date_from: date | None, date_to: date | None, client_id: uuid.UUID | None
+) -> Sequence[Row[Any]]:
+    """(day, labels, clients) per day in the range, oldest first."""
+    statement = (
+        select(
+            AnalyticsPrintsDaily.day,
+            func.sum(AnalyticsPrintsDaily.labels).label("labels"),
+            func.count().label("clients"),
+        )
+        .group_by(AnalyticsPrintsDaily.day)
+        .order_by(AnalyticsPrintsDaily.day)
+    )
+    if client_id is not None:
+        statement = statement.where(AnalyticsPrintsDaily.client_id == client_id)
+    return session.execute(_in_range(statement, AnalyticsPrintsDaily.day, date_from, date_to)).all()
+
+
+def list_station_throughput(session: Session) -> Sequence[AnalyticsStationThroughput]:
+    """Every station, busiest first."""
+    statement = select(AnalyticsStationThroughput).order_by(
+        AnalyticsStationThroughput.labels.desc(), AnalyticsStationThroughput.client_name
+    )
+    return session.scalars(statement).all()
+
+
+def list_writeback_days(
+    session: Session, *, date_from: date | None, date_to: date | None
+) -> Sequence[AnalyticsWritebackDaily]:
+    """Writeback successes and failures per day in the range, oldest first."""
+    statement = select(AnalyticsWritebackDaily).order_by(AnalyticsWritebackDaily.day)
+    return session.scalars(_in_range(statement, AnalyticsWritebackDaily.day, date_from, date_to)).all()
+
+
+def list_top_writeback_errors(
+    session: Session, *, date_from: date | None, date_to: date | None, limit: int
+) -> Sequence[Row[Any]]:
+    """(sierra_code, http_status, failures, last_error) over the range, most frequent first."""
+    errors = AnalyticsWritebackError
+    statement = (
+        select(
+            errors.sierra_code,
+            errors.http_status,
+            func.sum(errors.failures).label("failures"),
+            func.array_agg(aggregate_order_by(errors.last_error, errors.day.desc()))[1].label("last_error"),
+        )
+        .group_by(errors.sierra_code, errors.http_status)
+        .order_by(func.sum(errors.failures).desc(), errors.sierra_code.nulls_last(), errors.http_status.nulls_last())
+        .limit(limit)
+    )
+    return session.execute(_in_range(statement, errors.day, date_from, date_to)).all()
+
+
+def list_classifications(session: Session, *, prefix_length: int | None, limit: int) -> Sequence[Row[Any]]:
+    """(classification or its first `prefix_length` characters, labels), most printed first."""
+    key = (
+        func.left(AnalyticsClassification.classification, prefix_length)
+        if prefix_length is not None
+        else AnalyticsClassification.classification
+    ).label("classification")
+    statement = (
+        select(key, func.sum(AnalyticsClassification.labels).label("labels"))
+        .group_by(key)
+        .order_by(func.sum(AnalyticsClassification.labels).desc(), key)
+        .limit(limit)
+    )
+    return session.execute(statement).all()
+
+
+def count_printed_labels(session: Session) -> int:
+    """All printed labels, over every classification."""
+    return int(session.scalar(select(func.coalesce(func.sum(AnalyticsClassification.labels), 0))) or 0)
+
+
+def _in_range(statement: Any, column: Any, date_from: date | None, date_to: date | None) -> Any:
+    if date_from is not None:
+        statement = statement.where(column >= date_from)
+    if date_to is not None:
+        statement = statement.where(column <= date_to)
+    return statement
+
+
+def get_job_state(session: Session, *, job_name: str) -> JobState | None:
+    """A job's state row, or None before its first run (read-only: creates nothing)."""
+    return session.get(JobState, job_name)
