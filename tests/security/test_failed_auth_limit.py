@@ -2,6 +2,7 @@
 
 import importlib
 from collections.abc import Iterator
+from types import ModuleType
 
 import pytest
 from fastapi import FastAPI
@@ -99,17 +100,27 @@ def test_legacy_wrong_keys_count_and_the_block_answers_in_the_legacy_body(
     assert_api_error(api_blocked, 429, "too_many_failed_authentications")
 
 
-def test_api_handler_limits_by_api_gateway_source_ip(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given: the Lambda handler, whose client address comes from requestContext.http.sourceIp
+@pytest.fixture
+def api_handler(settings: Settings) -> Iterator[ModuleType]:
+    """The API Lambda handler module, with a fresh limiter of 2 failures for the test (restored afterwards)."""
     assert settings.env == "test", "the handler must be imported with the test settings"
     handler = importlib.import_module("functions.api.handler")
-    monkeypatch.setattr(handler.asgi.app.state, "auth_limiter", FailedAuthLimiter(limit=2, window_seconds=60))
+    state = handler.asgi.app.state
+    # Swapped by hand: monkeypatch cannot restore attributes of Starlette's State.
+    original = state.auth_limiter
+    state.auth_limiter = FailedAuthLimiter(limit=2, window_seconds=60)
+    yield handler
+    state.auth_limiter = original
+
+
+def test_api_handler_limits_by_api_gateway_source_ip(api_handler: ModuleType) -> None:
+    # Given: the Lambda handler, whose client address comes from requestContext.http.sourceIp
     event = http_api_event("GET", STATUS_PATH, headers={"x-api-key": "trt_wrong"})
     other = http_api_event("GET", STATUS_PATH, headers={"x-api-key": "trt_wrong"})
     other["requestContext"]["http"]["sourceIp"] = "203.0.113.99"
     # When
-    statuses = [handler.lambda_handler(event, FakeLambdaContext())["statusCode"] for _ in range(3)]
-    other_status = handler.lambda_handler(other, FakeLambdaContext())["statusCode"]
+    statuses = [api_handler.lambda_handler(event, FakeLambdaContext())["statusCode"] for _ in range(3)]
+    other_status = api_handler.lambda_handler(other, FakeLambdaContext())["statusCode"]
     # Then
     assert statuses == [401, 401, 429]
     assert other_status == 401

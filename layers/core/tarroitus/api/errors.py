@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tarroitus.errors import TarroitusError
@@ -87,6 +88,22 @@ async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 
+async def handle_data_error(request: Request, exc: Exception) -> JSONResponse:
+    """A request value PostgreSQL cannot hold (a NUL character, a number out of range): 422, not 500."""
+    assert isinstance(exc, DataError)
+    # Only the type: the statement's parameters are the request's values.
+    logger.warning(
+        "Value refused by the database", extra={"path": request.url.path, "error_type": type(exc.orig).__name__}
+    )
+    message = "A value in the request cannot be stored (a NUL character, or a number out of range)"
+    if not is_api_path(request):
+        # FastAPI's validation body, which the legacy protocol documents for 422.
+        return JSONResponse(
+            status_code=422, content={"detail": [{"loc": ["request"], "msg": message, "type": "value_error"}]}
+        )
+    return error_response(request, 422, "invalid_input", message)
+
+
 async def handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """Anything else: logged with its traceback, answered with a generic 500."""
     logger.exception("Unhandled error", extra={"path": request.url.path, "error_type": type(exc).__name__})
@@ -98,4 +115,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TarroitusError, handle_domain_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    app.add_exception_handler(DataError, handle_data_error)
     app.add_exception_handler(Exception, handle_unexpected_error)
