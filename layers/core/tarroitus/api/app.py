@@ -7,7 +7,7 @@ from fastapi.routing import APIRoute
 from tarroitus.api.auth_limit import AuthBlockedError, FailedAuthLimiter, handle_auth_blocked
 from tarroitus.api.body_limit import BodySizeLimitMiddleware
 from tarroitus.api.errors import install_error_handlers
-from tarroitus.api.routes import analytics, clients, items, labels, legacy, private, status, utils
+from tarroitus.api.routes import analytics, clients, items, labels, legacy, private, status, utils, writeback
 from tarroitus.api.security_headers import SecurityHeadersMiddleware
 from tarroitus.settings import Settings, get_settings
 
@@ -64,6 +64,7 @@ def build_api_router(settings: Settings) -> APIRouter:
     router.include_router(clients.router)
     router.include_router(status.router)
     router.include_router(analytics.router)
+    router.include_router(writeback.router)
     if settings.env == "local":
         router.include_router(private.router)
     return router

@@ -18,13 +18,13 @@ from tarroitus.repositories import analytics as analytics_repository
 from tarroitus.repositories import job_state as job_state_repository
 from tarroitus.services.etl_location import EXPORTED_TABLES, SNAPSHOT_TABLES, ParquetLocation
 from tarroitus.services.job_names import ETL_JOB_NAME
+from tarroitus.services.writeback import FAILURE_OUTCOMES
 from tarroitus.settings import Settings
 
 tracer = Tracer()
 
-#: Writeback attempt outcomes that count as failures (the writeback job's vocabulary); any other
-#: outcome ("written", "skipped_as_done") is a success.
-WRITEBACK_FAILURE_OUTCOMES = ("failed_retrying", "dead_lettered", "claim_expired")
+#: Writeback attempt outcomes that count as failures; any other ("written", "skipped_as_done") is a success.
+WRITEBACK_FAILURE_OUTCOMES = FAILURE_OUTCOMES
 
 
 @tracer.capture_method(capture_response=False)

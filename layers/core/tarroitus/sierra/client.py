@@ -9,6 +9,9 @@ Failure handling, per request:
 - 409, 429, 5xx, timeouts and connection errors: up to `retries` more attempts with exponential
   backoff and jitter (a numeric `Retry-After` is honoured, capped); then a typed error.
 - Any other 4xx: raised at once as a typed error; never retried.
+- A PUT is retried only when Sierra cannot have applied it (the connection was never made, or a 409,
+  429 or 503 answer); after a read timeout, a dropped connection or a 500/502/504 it may have been
+  applied, so it raises `SierraUnavailableError` and the caller re-reads the record before trying again.
 """
 
 import json
@@ -56,6 +59,10 @@ ITEM_FIELDS = (
 BIB_FIELDS = "id,updatedDate,createdDate,deletedDate,deleted,suppressed,title,author,materialType,lang,varFields"
 #: Statuses worth retrying with backoff: record locked, throttled, server-side failures.
 RETRYABLE_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
+#: Statuses that show a write was not applied: the only ones a PUT is retried on.
+UNAPPLIED_WRITE_STATUSES = frozenset({409, 429, 503})
+#: Transport errors raised before a request reached Sierra: any method may be retried after them.
+NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 #: Refresh the token this many seconds before Sierra says it expires (at most half its lifetime).
 TOKEN_REFRESH_MARGIN_SECONDS = 60.0
 
@@ -403,6 +410,8 @@ class SierraClient:
                     method, path, params=params, json=json_body, headers={"Authorization": f"Bearer {token}"}
                 )
             except httpx.TransportError as exc:
+                if method == "PUT" and not isinstance(exc, NOT_SENT_ERRORS):
+                    raise _transport_failure(method, path, attempt, exc) from exc
                 attempt = self._retry_or_raise_transport(method, path, attempt, exc)
                 continue
             if response.status_code < 400:
@@ -413,7 +422,8 @@ class SierraClient:
                 reauthenticated = True
                 self._invalidate_token(token)
                 continue
-            if response.status_code in RETRYABLE_STATUSES and attempt < self._retries:
+            retryable = UNAPPLIED_WRITE_STATUSES if method == "PUT" else RETRYABLE_STATUSES
+            if response.status_code in retryable and attempt < self._retries:
                 attempt += 1
                 self._backoff(method, path, attempt, f"HTTP {response.status_code}", response.headers)
                 continue
@@ -421,11 +431,7 @@ class SierraClient:
 
     def _retry_or_raise_transport(self, method: str, path: str, attempt: int, exc: httpx.TransportError) -> int:
         if attempt >= self._retries:
-            raise SierraUnavailableError(
-                f"Sierra {method} {path} failed after {attempt + 1} attempts: {type(exc).__name__}: {exc}",
-                name=type(exc).__name__,
-                description=str(exc),
-            ) from exc
+            raise _transport_failure(method, path, attempt, exc) from exc
         self._backoff(method, path, attempt + 1, type(exc).__name__, None)
         return attempt + 1
 
@@ -496,6 +502,14 @@ class SierraClient:
         self.tokens_fetched += 1
         logger.info("Fetched a Sierra access token valid for %d s", expires_in)
         return token
+
+
+def _transport_failure(method: str, path: str, attempt: int, exc: httpx.TransportError) -> SierraUnavailableError:
+    return SierraUnavailableError(
+        f"Sierra {method} {path} failed after {attempt + 1} attempts: {type(exc).__name__}: {exc}",
+        name=type(exc).__name__,
+        description=str(exc),
+    )
 
 
 def _list_params(

@@ -1,0 +1,41 @@
+"""Sierra writeback Lambda: EventBridge Scheduler (or a manual `{}` event) runs one writeback job."""
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tarroitus.jobs import sierra_writeback
+from tarroitus.settings import get_settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+settings = get_settings()
+
+METRICS = {
+    "written": "LabelsWrittenBack",
+    "skipped_as_done": "WritebackSkippedAsDone",
+    "retried": "WritebackRetried",
+    "dead_lettered": "WritebackDeadLettered",
+}
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@event_source(data_class=EventBridgeEvent)
+def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+    """Write queued items back to Sierra until the queue is empty or the invocation's time runs short."""
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
+    run_at = datetime.fromisoformat(event["time"]) if "time" in event else datetime.now(UTC)
+    result = sierra_writeback.run(settings, run_at=run_at, deadline=deadline)
+    for name, metric in METRICS.items():
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=result[name])
+    return result

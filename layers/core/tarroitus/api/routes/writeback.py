@@ -1,0 +1,108 @@
+"""The Sierra writeback queue for operators: its state, and a retry of dead-lettered items."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Self
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tarroitus.api.auth import AdminClient
+from tarroitus.api.deps import SessionDep
+from tarroitus.api.schemas import error_responses
+from tarroitus.services.writeback import MAX_RETRY_IDS, read_writeback_status, retry_dead_letters
+
+router = APIRouter(prefix="/writeback", tags=["writeback"])
+
+
+class WritebackDeadLetter(BaseModel):
+    """An item that will not be retried until an operator asks, with Sierra's last error."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    item_record_id: int
+    classification: str
+    attempts: int
+    queued_at: datetime
+    dead_since: datetime | None = Field(validation_alias="completed_at")
+    last_error_code: int | None = Field(description="Sierra's error code (e.g. 116), when Sierra sent one")
+    last_error: str | None
+
+
+class WritebackFailure(BaseModel):
+    """One failed attempt, with the HTTP status and Sierra's error code and text."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    item_record_id: int
+    attempted_at: datetime
+    outcome: str = Field(examples=["failed_retrying", "dead_lettered", "claim_expired"])
+    classification: str | None
+    http_status: int | None
+    sierra_code: int | None
+    error: str | None
+
+
+class WritebackRun(BaseModel):
+    """The newest writeback run and its counts (written, skipped_as_done, retried, dead_lettered...)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    started_at: datetime | None
+    completed_at: datetime | None
+    outcome: str | None
+    counts: dict[str, int]
+    error: str | None
+
+
+class WritebackStatusPublic(BaseModel):
+    """Queue depth (due now or waiting for a retry), items in flight, done, dead letters, recent failures."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    queued: int
+    due: int
+    waiting_retry: int
+    in_progress: int
+    done: int
+    dead: int
+    oldest_queued_at: datetime | None
+    dead_letters: list[WritebackDeadLetter]
+    recent_failures: list[WritebackFailure]
+    last_run: WritebackRun | None
+
+
+class WritebackRetry(BaseModel):
+    """Which dead-lettered items to queue again: `{"all": true}` or `{"item_record_ids": [...]}`."""
+
+    all: bool = False
+    item_record_ids: list[int] | None = Field(default=None, min_length=1, max_length=MAX_RETRY_IDS)
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> Self:
+        if self.all == (self.item_record_ids is not None):
+            raise ValueError("give either all=true or item_record_ids, not both and not neither")
+        return self
+
+
+class WritebackRetryPublic(BaseModel):
+    """The items queued again, and the asked-for ids that were not dead-lettered (left as they were)."""
+
+    requeued: list[int]
+    requeued_count: int
+    not_dead: list[int]
+
+
+@router.get("", response_model=WritebackStatusPublic, responses=error_responses(401, 403, 422))
+def read_writeback(
+    session: SessionDep, _admin: AdminClient, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> WritebackStatusPublic:
+    """The writeback queue: depth, in flight, dead letters and recent failures with Sierra's errors."""
+    report = read_writeback_status(session, now=datetime.now(UTC), limit=limit)
+    return WritebackStatusPublic.model_validate(report)
+
+
+@router.post("/retry", response_model=WritebackRetryPublic, responses=error_responses(401, 403, 422))
+def create_writeback_retry(session: SessionDep, _admin: AdminClient, body: WritebackRetry) -> WritebackRetryPublic:
+    """Queue dead-lettered items again (all, or by id) with a fresh attempt count."""
+    result = retry_dead_letters(session, now=datetime.now(UTC), item_record_ids=body.item_record_ids)
+    return WritebackRetryPublic(requeued=result.requeued, requeued_count=len(result.requeued), not_dead=result.not_dead)
