@@ -26,3 +26,23 @@ def test_values_postgresql_cannot_hold_are_422_not_500(
     # Then
     assert response.status_code == 422, response.text
     assert "cannot be stored" in response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/api/v1/clients", {"content-type": "application/json"}),
+        ("/status", {"content-type": "multipart/form-data; boundary=x"}),
+    ],
+)
+def test_undecodable_bodies_are_422_like_invalid_json(
+    client: TestClient, db_session: Session, path: str, headers: dict[str, str]
+) -> None:
+    # Given: bytes that are neither UTF-8 JSON nor a well-formed multipart form
+    _, admin_key = make_client(db_session, role=ClientRole.ADMIN)
+    body = b"\xff\xfe\x00\x81--x\r\nbroken"
+    # When
+    response = client.post(path, content=body, headers={"x-api-key": admin_key, **headers})
+    # Then
+    assert response.status_code == 422, response.text
+    assert "cannot be decoded" in response.text

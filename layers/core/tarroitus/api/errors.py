@@ -83,9 +83,25 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
 async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     """Routing and framework errors (404 unknown path, 405...) in the same body shape."""
     assert isinstance(exc, StarletteHTTPException)
+    # Our routes never raise HTTPException, so a 400 here is FastAPI or Starlette refusing a body it
+    # could not decode (not UTF-8 JSON, a broken multipart form). FastAPI answers a JSON syntax error
+    # with 422; answering these alike means every body route documents one status for a bad body.
+    if exc.status_code == 400:
+        return unreadable_body(request)
     code = STATUS_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     return error_response(request, exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+
+def unreadable_body(request: Request) -> JSONResponse:
+    """422 for a body FastAPI could not decode (bytes that are not UTF-8 JSON, a broken form), like invalid JSON."""
+    message = "The request body cannot be decoded as its declared content type"
+    if not is_api_path(request):
+        return JSONResponse(
+            status_code=422, content={"detail": [{"loc": ["body"], "msg": message, "type": "json_invalid"}]}
+        )
+    details = [{"field": "body", "message": message, "type": "json_invalid"}]
+    return error_response(request, 422, "invalid_input", message, details)
 
 
 async def handle_data_error(request: Request, exc: Exception) -> JSONResponse:

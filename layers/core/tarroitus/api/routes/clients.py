@@ -21,7 +21,7 @@ NO_STORE = {"Cache-Control": "no-store"}
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=ClientWithKey,
-    responses=error_responses(400, 401, 403, 409, 413, 422),
+    responses=error_responses(401, 403, 409, 413, 422),
 )
 def create_client(body: ClientCreate, session: SessionDep, settings: SettingsDep, response: Response) -> ClientWithKey:
     """Register a client and return its API key: the only time the key is shown."""

@@ -32,7 +32,7 @@ REPLAY_RESPONSE: dict[int | str, dict[str, Any]] = {
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=LabelEventPublic,
-    responses={**REPLAY_RESPONSE, **error_responses(400, 401, 403, 404, 409, 413, 422)},
+    responses={**REPLAY_RESPONSE, **error_responses(401, 403, 404, 409, 413, 422)},
 )
 def create_label(
     item_id: ItemId,

@@ -15,7 +15,7 @@ from tarroitus.services.status import Heartbeat, read_backend_status, record_hea
 router = APIRouter(prefix="/status", tags=["status"])
 
 
-@router.post("/heartbeat", response_model=ClientPublic, responses=error_responses(400, 401, 413, 422))
+@router.post("/heartbeat", response_model=ClientPublic, responses=error_responses(401, 413, 422))
 def create_heartbeat(
     request: Request,
     session: SessionDep,
