@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     full_sync_batch_size: int = Field(default=2000, ge=1, le=2000)
     sync_changes_lookback_seconds: int = Field(default=300, ge=0, le=86400)
     sync_interval_seconds: int = Field(default=300, ge=10)
+    sync_function_name: str | None = None
 
     # Writeback.
     sierra_update_interval_seconds: int = Field(default=30, ge=1)

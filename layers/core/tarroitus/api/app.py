@@ -7,7 +7,22 @@ from fastapi.routing import APIRoute
 from tarroitus.api.auth_limit import AuthBlockedError, FailedAuthLimiter, handle_auth_blocked
 from tarroitus.api.body_limit import BodySizeLimitMiddleware
 from tarroitus.api.errors import install_error_handlers
-from tarroitus.api.routes import analytics, clients, items, labels, legacy, private, status, utils, writeback
+from tarroitus.api.routes import (
+    analytics,
+    clients,
+    dashboard,
+    graphql,
+    items,
+    labels,
+    legacy,
+    legacy_sync,
+    overrides,
+    private,
+    status,
+    sync,
+    utils,
+    writeback,
+)
 from tarroitus.api.security_headers import SecurityHeadersMiddleware
 from tarroitus.settings import Settings, get_settings
 
@@ -52,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.include_router(build_api_router(settings), prefix=API_V1_PREFIX)
     app.include_router(legacy.router)
+    app.include_router(legacy_sync.router)
+    app.include_router(dashboard.router)
     return app
 
 
@@ -60,11 +77,14 @@ def build_api_router(settings: Settings) -> APIRouter:
     router = APIRouter()
     router.include_router(utils.router)
     router.include_router(items.router)
+    router.include_router(overrides.router)
     router.include_router(labels.router)
     router.include_router(clients.router)
     router.include_router(status.router)
-    router.include_router(analytics.router)
+    router.include_router(sync.router)
     router.include_router(writeback.router)
+    router.include_router(analytics.router)
+    router.include_router(graphql.router)
     if settings.env == "local":
         router.include_router(private.router)
     return router

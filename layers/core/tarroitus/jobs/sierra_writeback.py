@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from tarroitus.db import get_engine
 from tarroitus.services.job_names import WRITEBACK_JOB_NAME
 from tarroitus.services.job_runs import job_run
+from tarroitus.services.sierra_connection import build_sierra_client
 from tarroitus.services.writeback import WritebackRunCounts, write_back_queue
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
@@ -47,7 +48,7 @@ def run(
             return {"outcome": "skipped", **WritebackRunCounts().as_dict()}
         logger.info("Writeback run started", extra={"run_at": (run_at or datetime.now(UTC)).isoformat()})
         counts = WritebackRunCounts()
-        client = sierra or _sierra_client(settings)
+        client = sierra or build_sierra_client(settings)
         try:
             write_back_queue(engine, client, settings=settings, owner=record.owner, stop_at=stop_at, counts=counts)
         finally:
@@ -59,11 +60,3 @@ def run(
             record.outcome = "partial"
         logger.info("Writeback run finished", extra={"outcome": record.outcome, **counts.as_dict()})
         return {"outcome": record.outcome, **counts.as_dict()}
-
-
-def _sierra_client(settings: Settings) -> SierraClient:
-    if settings.sierra_api_client_key is None or settings.sierra_api_client_secret is None:
-        raise ValueError("SIERRA_API_CLIENT_KEY and SIERRA_API_CLIENT_SECRET are needed for the writeback")
-    return SierraClient.from_settings(
-        settings, client_key=settings.sierra_api_client_key, client_secret=settings.sierra_api_client_secret
-    )

@@ -1,0 +1,45 @@
+"""Sierra sync Lambda: EventBridge Scheduler (or a manual `{"mode": "full"|"changes"}` event) runs one sync pass."""
+
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tarroitus.jobs import sierra_sync
+from tarroitus.settings import get_settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+settings = get_settings()
+
+METRICS = {
+    "items_read": "ItemsSynced",
+    "inserted": "ItemsInserted",
+    "updated": "ItemsUpdated",
+    "deleted": "ItemsDeleted",
+    "bib_items_updated": "ItemsUpdatedFromBibs",
+    "pages": "SyncPages",
+}
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@event_source(data_class=EventBridgeEvent)
+def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+    """Run one sync pass inside the invocation's remaining time and return its counts."""
+    result = sierra_sync.run(
+        settings,
+        deadline=sierra_sync.deadline_for(context.get_remaining_time_in_millis()),
+        mode=sierra_sync.requested_mode(event.raw_event),
+        run_at=datetime.fromisoformat(event["time"]) if "time" in event else None,
+    )
+    for name, metric in METRICS.items():
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=result.get(name, 0))
+    return result

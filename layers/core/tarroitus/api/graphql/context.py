@@ -1,0 +1,17 @@
+"""What every resolver receives: the request's session, the authenticated client and the settings."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from tarroitus.models import Client
+from tarroitus.settings import Settings
+
+
+@dataclass(frozen=True)
+class GraphQLContext:
+    """The request's database session (one transaction), the client whose key signed the request, the settings."""
+
+    session: Session
+    client: Client
+    settings: Settings

@@ -1,0 +1,80 @@
+"""The GraphQL schema: read-only queries (no mutations), with depth, size and alias limits.
+
+`QueryDepthLimiter` skips introspection fields; graphql-core's own `MaxIntrospectionDepthRule`
+(a standard validation rule) bounds those, whose meta-schema is cyclic.
+"""
+
+from functools import cache, partial
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+
+from tarroitus.api.graphql import resolvers
+from tarroitus.api.graphql.analytics import Analytics, resolve_analytics
+from tarroitus.api.graphql.limits import MAX_ALIASES, MAX_QUERY_DEPTH, MAX_TOKENS
+from tarroitus.api.graphql.permissions import IsAdmin, IsPrinter
+from tarroitus.api.graphql.types import BIG_INT_SCALAR, BigInt, Client, Item, ItemConnection, LabelEvent, Status
+
+
+@strawberry.type(description="Read-only queries; printers may read items and label events, admins everything")
+class Query:
+    # Every field is nullable: one that fails (not found, forbidden) answers null and an error, not its siblings.
+    item: Item | None = strawberry.field(
+        resolver=resolvers.resolve_item,
+        permission_classes=[IsPrinter],
+        description="One item by its Sierra item record id",
+    )
+    items_by_barcode: list[Item] | None = strawberry.field(
+        resolver=resolvers.resolve_items_by_barcode,
+        permission_classes=[IsPrinter],
+        description="Every item with this barcode (Sierra barcodes are not unique), live items first",
+    )
+    items: ItemConnection | None = strawberry.field(
+        resolver=resolvers.resolve_items,
+        permission_classes=[IsPrinter],
+        description="A page of items by item id, filtered by label and writeback state",
+    )
+    label_events: list[LabelEvent] | None = strawberry.field(
+        resolver=resolvers.resolve_label_events,
+        permission_classes=[IsPrinter],
+        description="An item's print events, newest first (reprints included)",
+    )
+    clients: list[Client] | None = strawberry.field(
+        resolver=resolvers.resolve_clients,
+        permission_classes=[IsAdmin],
+        description="Every registered client, by name, with its last heartbeat (admins)",
+    )
+    status: Status | None = strawberry.field(
+        resolver=resolvers.resolve_status,
+        permission_classes=[IsAdmin],
+        description="Jobs, relabelling progress, the writeback queue and clients (admins)",
+    )
+    analytics: Analytics | None = strawberry.field(
+        resolver=resolve_analytics,
+        permission_classes=[IsAdmin],
+        description="Figures from the aggregate tables the ETL refreshes (admins)",
+    )
+
+
+class QuietSchema(strawberry.Schema):
+    """A schema that leaves error logging to the HTTP layer, which logs unexpected errors once, with context."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Log nothing here: expected errors are answers, unexpected ones are logged where they are formatted."""
+
+
+@cache
+def get_schema() -> strawberry.Schema:
+    """The schema with its limits, built once per process."""
+    return QuietSchema(
+        query=Query,
+        extensions=[
+            partial(QueryDepthLimiter, max_depth=MAX_QUERY_DEPTH),
+            partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+            partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        ],
+        config=StrawberryConfig(scalar_map={BigInt: BIG_INT_SCALAR}),
+    )

@@ -1,0 +1,305 @@
+"""GraphQL object types, built from what the services return (never from ORM rows directly).
+
+Sierra record ids are 12-digit numbers, past GraphQL's 32-bit `Int`: they travel as `BigInt`.
+Clients are shown without anything about their keys.
+"""
+
+import uuid
+from datetime import datetime
+from typing import NewType, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from tarroitus.models import Client as ClientRow
+from tarroitus.models import ClientRole, JobRun, SyncMode
+from tarroitus.services.items import ItemView, LabelState, WritebackState
+from tarroitus.services.labels import PrintedLabel
+from tarroitus.services.status import BackendStatus, JobStatus
+
+BigInt = NewType("BigInt", int)
+"""A Sierra record id or other integer past 32 bits; the schema maps it to the `BigInt` scalar."""
+
+BIG_INT_SCALAR = strawberry.scalar(
+    name="BigInt",
+    description="An integer up to 2^63 - 1 (Sierra record ids), serialised as a JSON number",
+    serialize=int,
+    parse_value=int,
+)
+
+
+@strawberry.type(description="A client, by id and name")
+class ClientRef:
+    id: uuid.UUID
+    name: str | None
+
+
+@strawberry.type(description="The label as printed: classification left-aligned, signum right-aligned")
+class Label:
+    line: str | None = strawberry.field(description="Null when the item has no classification to print")
+    width: int
+    printable: bool
+
+
+@strawberry.type(description="Whether the label was printed, how often, and when and by whom last")
+class ItemLabelState:
+    state: LabelState
+    print_count: int
+    last_printed_at: datetime | None
+    last_printed_by: ClientRef | None
+
+
+@strawberry.type(description="Where the item stands in the queue that writes its call number back to Sierra")
+class ItemWriteback:
+    state: WritebackState
+    queued_at: datetime | None
+    attempts: int
+    completed_at: datetime | None
+    last_error: str | None
+
+
+@strawberry.type(description="An item's label data")
+class Item:
+    item_id: BigInt = strawberry.field(description="Sierra item record id")
+    item_number: str | None
+    barcode: str | None
+    bib_id: BigInt | None
+    bib_number: str | None
+    title: str | None
+    author: str | None
+    item_type_code: int | None
+    item_type_name: str | None
+    material_code: str | None
+    material_name: str | None
+    location_code: str | None
+    call_number: str | None = strawberry.field(description="The call number Sierra has now")
+    classification: str | None = strawberry.field(description="The new classification (override, else 097)")
+    signum: str = strawberry.field(description='Three characters, or "***" when the bib has no usable main entry')
+    label: Label
+    label_state: ItemLabelState
+    writeback: ItemWriteback
+    suppressed: bool
+    deleted: bool
+
+
+@strawberry.type(description="An item and the cursor of its position in the list")
+class ItemEdge:
+    cursor: str
+    node: Item
+
+
+@strawberry.type(description="Where a page ends and whether another follows")
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page")
+
+
+@strawberry.type(description="One page of items, by item id")
+class ItemConnection:
+    edges: list[ItemEdge]
+    page_info: PageInfo
+
+
+@strawberry.type(description="A recorded print of a label")
+class LabelEvent:
+    id: BigInt
+    item_id: BigInt
+    client: ClientRef | None
+    classification: str
+    signum: str
+    label_line: str
+    printed_at: datetime
+    source: str = strawberry.field(description='"api", or "legacy" when printed through the legacy protocol')
+
+
+@strawberry.type(description="A registered API client and its last heartbeat (nothing about its key)")
+class Client:
+    id: uuid.UUID
+    name: str
+    role: ClientRole
+    active: bool = strawberry.field(description="False once the client is revoked")
+    created_at: datetime
+    revoked_at: datetime | None
+    last_seen_at: datetime | None
+    client_version: str | None
+    host_name: str | None
+    ip_address: str | None
+    printer_state: str | None
+
+
+@strawberry.type(name="JobRun", description="One run of a scheduled job")
+class JobRunInfo:
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str
+    counts: JSON | None = strawberry.field(description="What the run counted (items written, skipped...)")
+    error: str | None
+
+
+@strawberry.type(name="JobStatus", description="A scheduled job: its mode and cursors, its last run and newest runs")
+class JobStatusInfo:
+    job_name: str
+    mode: SyncMode | None
+    full_sync_cursor: BigInt | None
+    full_sync_completed_at: datetime | None
+    changes_since: datetime | None
+    last_run_started_at: datetime | None
+    last_run_completed_at: datetime | None
+    last_run_outcome: str | None
+    last_error: str | None
+    recent_runs: list[JobRunInfo]
+
+
+@strawberry.type(description="Relabelling progress over items that are not deleted")
+class ItemProgress:
+    total: int
+    with_classification: int
+    printed: int
+    written_back: int
+    writeback_failed: int = strawberry.field(description="Items whose writeback is dead-lettered")
+
+
+@strawberry.type(description="The writeback queue: entries waiting or being written")
+class QueueStatus:
+    depth: int
+    queued: int
+    in_progress: int
+    oldest_queued_at: datetime | None
+    oldest_age_seconds: float | None
+
+
+@strawberry.type(description="The backend state")
+class Status:
+    server_time: datetime
+    sync_mode: SyncMode | None
+    jobs: list[JobStatusInfo]
+    items: ItemProgress
+    writeback_queue: QueueStatus
+    clients: list[Client]
+
+
+def client_ref(client_id: uuid.UUID | None, name: str | None) -> ClientRef | None:
+    """A client reference, or None when there is no client."""
+    return None if client_id is None else ClientRef(id=client_id, name=name)
+
+
+def item_of(view: ItemView) -> Item:
+    """The GraphQL item of a service item view."""
+    state, writeback, printed_by = view.label_state, view.writeback, view.label_state.last_printed_by
+    return Item(
+        item_id=BigInt(view.item_id),
+        item_number=view.item_number,
+        barcode=view.barcode,
+        bib_id=None if view.bib_id is None else BigInt(view.bib_id),
+        bib_number=view.bib_number,
+        title=view.title,
+        author=view.author,
+        item_type_code=view.item_type_code,
+        item_type_name=view.item_type_name,
+        material_code=view.material_code,
+        material_name=view.material_name,
+        location_code=view.location_code,
+        call_number=view.call_number,
+        classification=view.classification,
+        signum=view.signum,
+        label=Label(line=view.label.line, width=view.label.width, printable=view.label.printable),
+        label_state=ItemLabelState(
+            state=state.state,
+            print_count=state.print_count,
+            last_printed_at=state.last_printed_at,
+            last_printed_by=None if printed_by is None else client_ref(printed_by.id, printed_by.name),
+        ),
+        writeback=ItemWriteback(
+            state=writeback.state,
+            queued_at=writeback.queued_at,
+            attempts=writeback.attempts,
+            completed_at=writeback.completed_at,
+            last_error=writeback.last_error,
+        ),
+        suppressed=view.suppressed,
+        deleted=view.deleted,
+    )
+
+
+def label_event_of(printed: PrintedLabel) -> LabelEvent:
+    """The GraphQL label event of a recorded print."""
+    return LabelEvent(
+        id=BigInt(printed.id),
+        item_id=BigInt(printed.item_id),
+        client=client_ref(printed.client_id, printed.client_name),
+        classification=printed.classification,
+        signum=printed.signum,
+        label_line=printed.label_line,
+        printed_at=printed.printed_at,
+        source=printed.source,
+    )
+
+
+def client_of(client: ClientRow) -> Client:
+    """The GraphQL client of a registered client, without its key hash or key id."""
+    return Client(
+        id=client.id,
+        name=client.name,
+        role=client.role,
+        active=client.revoked_at is None,
+        created_at=client.created_at,
+        revoked_at=client.revoked_at,
+        last_seen_at=client.last_seen_at,
+        client_version=client.client_version,
+        host_name=client.host_name,
+        ip_address=client.ip_address,
+        printer_state=client.printer_state,
+    )
+
+
+def job_run_of(run: JobRun) -> JobRunInfo:
+    """The GraphQL view of one job run."""
+    return JobRunInfo(
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        outcome=run.outcome,
+        counts=cast(JSON | None, run.counts),
+        error=run.error,
+    )
+
+
+def job_status_of(job: JobStatus) -> JobStatusInfo:
+    """The GraphQL view of a job (state fields null before its first run)."""
+    state = job.state
+    return JobStatusInfo(
+        job_name=job.job_name,
+        mode=state.mode if state else None,
+        full_sync_cursor=BigInt(state.full_sync_cursor) if state else None,
+        full_sync_completed_at=state.full_sync_completed_at if state else None,
+        changes_since=state.changes_since if state else None,
+        last_run_started_at=state.last_run_started_at if state else None,
+        last_run_completed_at=state.last_run_completed_at if state else None,
+        last_run_outcome=state.last_run_outcome if state else None,
+        last_error=state.last_error if state else None,
+        recent_runs=[job_run_of(run) for run in job.recent_runs],
+    )
+
+
+def status_of(status: BackendStatus) -> Status:
+    """The GraphQL view of the backend state."""
+    items, queue = status.items, status.writeback_queue
+    return Status(
+        server_time=status.server_time,
+        sync_mode=status.sync_mode,
+        jobs=[job_status_of(job) for job in status.jobs],
+        items=ItemProgress(
+            total=items.total,
+            with_classification=items.with_classification,
+            printed=items.printed,
+            written_back=items.written_back,
+            writeback_failed=items.writeback_failed,
+        ),
+        writeback_queue=QueueStatus(
+            depth=queue.depth,
+            queued=queue.queued,
+            in_progress=queue.in_progress,
+            oldest_queued_at=queue.oldest_queued_at,
+            oldest_age_seconds=queue.oldest_age_seconds,
+        ),
+        clients=[client_of(client) for client in status.clients],
+    )

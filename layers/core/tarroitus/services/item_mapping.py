@@ -1,0 +1,279 @@
+"""Sierra items and bibs (REST API v6 JSON) and legacy sync-agent rows, as rows for the bulk item upsert.
+
+Pure functions: no I/O. A row is a dict keyed by `repositories.item_upserts.SYNC_COLUMNS` names.
+
+How each column is derived from Sierra:
+
+- `item_number`, `bib_number`: ``i``/``b`` + record number + Sierra's check digit (digits weighted
+  2, 3, 4... from the right, sum mod 11, 10 written ``x``), without the leading ``.`` Sierra shows.
+- `barcode`: the item's `barcode`, else its varField ``b``; blank counts as none.
+- `itype_code_num`: fixed field 61 (I TYPE) value; `item_type_name`: `itemType`, else that field's display.
+- `location_*`, `status_*`: `location {code,name}` and `status {code,display}`.
+- `call_number`: `callNumber` with the subfield markers removed and subfields joined by a space
+  (``|a84.2|hHEI`` -> ``84.2 HEI``), else the item's varField ``c``, read the same way.
+- `best_author`, `best_title`, `material_*`: the bib's `author`, `title`, `materialType {code,value}`.
+- `classification`: the bib's MARC 097 (`classification_from_var_fields`); `main_entry`: the bib's
+  100/110/111/130/245 varFields, kept so the signum can be recomputed; `signum`: `compute_signum` of them.
+- Without a bib the bib columns are null; the sync then writes only the item columns
+  (`sync_pages.ITEM_ONLY_COLUMNS`), so an item whose bib cannot be read keeps its stored bib columns.
+"""
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from tarroitus.repositories.item_upserts import BIB_COLUMNS, SYNC_COLUMNS
+from tarroitus.services.signum import (
+    ShelfmarkParseError,
+    classification_from_var_fields,
+    compute_signum,
+    parse_shelfmark_json,
+)
+
+ItemRow = dict[str, Any]
+
+#: MARC tags whose varFields the signum is computed from.
+MAIN_ENTRY_MARC_TAGS = frozenset({"100", "110", "111", "130", "245"})
+ITEM_TYPE_FIXED_FIELD = "61"
+#: The columns of the legacy sync agent's TSV (LEGACY_API.md), in its order.
+LEGACY_UPLOAD_COLUMNS: tuple[str, ...] = (
+    "item_record_id",
+    "item_number",
+    "barcode",
+    "bib_record_id",
+    "bib_number",
+    "best_author",
+    "best_title",
+    "itype_code_num",
+    "item_type_name",
+    "material_code",
+    "material_name",
+    "classification",
+    "shelfmark_json",
+)
+_LEGACY_INT_COLUMNS = frozenset({"item_record_id", "bib_record_id", "itype_code_num"})
+_LEGACY_TEXT_COLUMNS = tuple(
+    column for column in LEGACY_UPLOAD_COLUMNS if column not in _LEGACY_INT_COLUMNS and column != "shelfmark_json"
+)
+#: Sierra's database ids are the record number plus the record type's letter shifted 32 bits left.
+_DATABASE_ID_TYPES = {"item_record_id": ord("i"), "bib_record_id": ord("b")}
+_RECORD_NUMBER_BITS = 32
+_SUBFIELD_MARKER = re.compile(r"\|[a-z0-9]")
+_INTEGER = re.compile(r"-?[0-9]+")
+_MAX_INT = 2**63 - 1
+
+
+class RowError(ValueError):
+    """One upload row cannot be used; `column` names the cell at fault (None for the whole row)."""
+
+    def __init__(self, message: str, *, column: str | None = None) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+def check_digit(record_number: int) -> str:
+    """Sierra's check digit of a record number: weights 2, 3, 4... from the right, mod 11, 10 -> ``x``."""
+    total = sum(int(digit) * weight for weight, digit in enumerate(reversed(str(record_number)), start=2))
+    remainder = total % 11
+    return "x" if remainder == 10 else str(remainder)
+
+
+def record_number(record_type: str, record_id: int) -> str:
+    """The record number Sierra shows for an id, e.g. ``i10000008`` for item 1000000."""
+    return f"{record_type}{record_id}{check_digit(record_id)}"
+
+
+def is_deleted(item: Mapping[str, Any]) -> bool:
+    """True for an item entry Sierra reports as deleted."""
+    return bool(item.get("deleted")) or item.get("deletedDate") is not None
+
+
+def deletion_of(item: Mapping[str, Any]) -> tuple[int, datetime | None]:
+    """A deleted item's id and the moment it was deleted (Sierra gives a day: midnight UTC)."""
+    return int(item["id"]), _as_datetime(item.get("deletedDate"))
+
+
+def first_bib_id(item: Mapping[str, Any]) -> int | None:
+    """The id of the item's bib (`bibIds[0]`), or None."""
+    bib_ids = item.get("bibIds") or []
+    return int(bib_ids[0]) if bib_ids else None
+
+
+def main_entry_of(var_fields: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    """The varFields the signum is computed from (MARC 100/110/111/130/245), in record order."""
+    return [dict(field) for field in var_fields or () if str(field.get("marcTag") or "") in MAIN_ENTRY_MARC_TAGS]
+
+
+def map_bib(bib: Mapping[str, Any]) -> dict[str, Any]:
+    """The bib-derived columns (`BIB_COLUMNS`) of a Sierra bib, keyed also by `bib_record_id`."""
+    var_fields = bib.get("varFields") or []
+    main_entry = main_entry_of(var_fields)
+    material = bib.get("materialType") or {}
+    bib_id = int(bib["id"])
+    return {
+        "bib_record_id": bib_id,
+        "bib_number": record_number("b", bib_id),
+        "best_author": _text(bib.get("author")),
+        "best_title": _text(bib.get("title")),
+        "material_code": _text(material.get("code")),
+        "material_name": _text(material.get("value")),
+        "classification": classification_from_var_fields(var_fields),
+        "signum": compute_signum(main_entry),
+        "main_entry": main_entry,
+    }
+
+
+def map_sierra_item(item: Mapping[str, Any], bib: Mapping[str, Any] | None) -> ItemRow:
+    """The row of a (not deleted) Sierra item and its bib; every `SYNC_COLUMNS` key is set."""
+    return map_item(item, map_bib(bib) if bib is not None else None)
+
+
+def map_item(item: Mapping[str, Any], bib_columns: Mapping[str, Any] | None) -> ItemRow:
+    """Like `map_sierra_item`, with the bib already mapped by `map_bib` (bibs are shared by many items)."""
+    item_id = int(item["id"])
+    location = item.get("location") or {}
+    status = item.get("status") or {}
+    item_type = (item.get("fixedFields") or {}).get(ITEM_TYPE_FIXED_FIELD) or {}
+    row: ItemRow = {
+        **(bib_columns if bib_columns is not None else dict.fromkeys(BIB_COLUMNS)),
+        "item_record_id": item_id,
+        "item_number": record_number("i", item_id),
+        "barcode": _text(item.get("barcode")) or _var_field_text(item, "b"),
+        "bib_record_id": first_bib_id(item),
+        "itype_code_num": _optional_int(item_type.get("value")),
+        "item_type_name": _text(item.get("itemType")) or _text(item_type.get("display")),
+        "location_code": _text(location.get("code")),
+        "location_name": _text(location.get("name")),
+        "status_code": _text(status.get("code")),
+        "status_name": _text(status.get("display")),
+        "call_number": _call_number(item.get("callNumber")) or _var_field_text(item, "c"),
+        "suppressed": bool(item.get("suppressed")),
+        "deleted": False,
+        "deleted_at": None,
+        "sierra_created_at": _as_datetime(item.get("createdDate")),
+        "sierra_updated_at": _as_datetime(item.get("updatedDate")),
+    }
+    return {column: row.get(column) for column in SYNC_COLUMNS}
+
+
+def legacy_columns(header: Sequence[str]) -> tuple[str, ...]:
+    """The item columns an upload with this header writes (shelfmark_json gives main_entry and signum)."""
+    present = set(header)
+    if "item_record_id" not in present:
+        raise RowError("the header has no item_record_id column", column="item_record_id")
+    columns = [column for column in LEGACY_UPLOAD_COLUMNS if column in present and column != "shelfmark_json"]
+    if "shelfmark_json" in present:
+        columns += ["main_entry", "signum"]
+    return tuple(columns)
+
+
+def map_legacy_row(raw: Mapping[str, object]) -> ItemRow:
+    """A legacy upload row (cells by header name; TSV text or typed Parquet values) as an item row.
+
+    Sierra database ids (record number + type letter << 32) are turned into record numbers, the ids
+    the REST API and the writeback use. Only the columns present in `raw` are set.
+    """
+    row: ItemRow = {}
+    for column in _LEGACY_INT_COLUMNS:
+        if column in raw:
+            row[column] = _legacy_int(raw[column], column)
+    if row.get("item_record_id") is None:
+        raise RowError("item_record_id is empty", column="item_record_id")
+    for column in _LEGACY_TEXT_COLUMNS:
+        if column in raw:
+            row[column] = _legacy_text(raw[column], column)
+    if "shelfmark_json" in raw:
+        main_entry = _legacy_main_entry(raw["shelfmark_json"])
+        row["main_entry"] = main_entry
+        row["signum"] = compute_signum(main_entry)
+    return row
+
+
+def _legacy_int(value: object, column: str) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise RowError(f"{column} must be an integer, got {type(value).__name__}", column=column)
+    text = str(value).strip()
+    if not _INTEGER.fullmatch(text) or abs(int(text)) > _MAX_INT:
+        raise RowError(f"{column} must be an integer, got {text[:40]!r}", column=column)
+    number = int(text)
+    type_code = _DATABASE_ID_TYPES.get(column)
+    if type_code is not None:
+        number = _record_number_from_database_id(number, type_code, column)
+    return number
+
+
+def _record_number_from_database_id(number: int, type_code: int, column: str) -> int:
+    if number < 0:
+        raise RowError(f"{column} must not be negative", column=column)
+    high, low = divmod(number, 1 << _RECORD_NUMBER_BITS)
+    if high == 0:
+        return number
+    if high != type_code:
+        raise RowError(f"{column} {number} is not a Sierra {chr(type_code)} record id", column=column)
+    return low
+
+
+def _legacy_text(value: object, column: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise RowError(f"{column} must be text, got {type(value).__name__}", column=column)
+    return _text(str(value))
+
+
+def _legacy_main_entry(value: object) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    try:
+        return parse_shelfmark_json(str(value) if not isinstance(value, str) else value)
+    except ShelfmarkParseError as exc:
+        raise RowError(str(exc), column="shelfmark_json") from exc
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _optional_int(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()) and abs(int(value)) <= _MAX_INT:
+        return int(value)
+    return None
+
+
+def _call_number(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return _text(" ".join(part.strip() for part in _SUBFIELD_MARKER.split(value) if part.strip()))
+
+
+def _var_field_text(item: Mapping[str, Any], field_tag: str) -> str | None:
+    for field in item.get("varFields") or ():
+        if field.get("fieldTag") != field_tag:
+            continue
+        subfields = field.get("subfields")
+        if subfields:
+            return _text(" ".join(str(sub.get("content") or "").strip() for sub in subfields))
+        return _text(field.get("content"))
+    return None
+
+
+def _as_datetime(value: object) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    text = str(value)
+    if len(text) == 10:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

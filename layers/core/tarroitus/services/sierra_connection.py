@@ -1,0 +1,27 @@
+"""A `SierraClient` from the settings, with the credentials from Secrets Manager when an ARN is set."""
+
+from pydantic import SecretStr
+
+from tarroitus.aws_secrets import get_json_secret
+from tarroitus.errors import ServiceUnavailableError
+from tarroitus.settings import Settings
+from tarroitus.sierra import SierraClient
+
+
+def sierra_credentials(settings: Settings) -> tuple[SecretStr, SecretStr]:
+    """The Sierra API key and secret: SIERRA_API_CREDENTIALS_SECRET_ARN (JSON client_key, client_secret) wins."""
+    if settings.sierra_api_credentials_secret_arn:
+        secret = get_json_secret(settings.sierra_api_credentials_secret_arn, settings)
+        key, value = secret.get("client_key"), secret.get("client_secret")
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise ServiceUnavailableError("The Sierra credentials secret lacks client_key or client_secret")
+        return SecretStr(key), SecretStr(value)
+    if settings.sierra_api_client_key is None or settings.sierra_api_client_secret is None:
+        raise ServiceUnavailableError("Sierra credentials are not configured (SIERRA_API_CLIENT_KEY and _SECRET)")
+    return settings.sierra_api_client_key, settings.sierra_api_client_secret
+
+
+def build_sierra_client(settings: Settings) -> SierraClient:
+    """A client for the configured Sierra (pool size, timeout and retries from the settings)."""
+    key, secret = sierra_credentials(settings)
+    return SierraClient.from_settings(settings, client_key=key, client_secret=secret)

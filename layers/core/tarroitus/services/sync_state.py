@@ -1,0 +1,82 @@
+"""The Sierra sync's state row: mode, full-sync cursor, changes watermark, and its transitions."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tarroitus.models import JobRun, JobState, SyncMode
+from tarroitus.repositories import job_state
+from tarroitus.services.job_names import SYNC_JOB_NAME
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the status views show about the sync: where it stands and how its last runs went."""
+
+    mode: SyncMode
+    full_sync_cursor: int
+    full_sync_started_at: datetime | None
+    full_sync_completed_at: datetime | None
+    changes_since: datetime | None
+    initialized_at: datetime
+    last_run_started_at: datetime | None
+    last_run_completed_at: datetime | None
+    last_run_outcome: str | None
+    last_run_counts: dict[str, Any] | None
+    last_error: str | None
+    recent_runs: Sequence[JobRun]
+
+
+def read_sync_status(session: Session, *, runs: int = 10) -> SyncStatus:
+    """The sync's state and its newest runs (a state row is created on first use)."""
+    state = job_state.get_or_create(session, job_name=SYNC_JOB_NAME)
+    return SyncStatus(
+        mode=current_mode(state),
+        full_sync_cursor=state.full_sync_cursor,
+        full_sync_started_at=state.full_sync_started_at,
+        full_sync_completed_at=state.full_sync_completed_at,
+        changes_since=state.changes_since,
+        initialized_at=state.initialized_at,
+        last_run_started_at=state.last_run_started_at,
+        last_run_completed_at=state.last_run_completed_at,
+        last_run_outcome=state.last_run_outcome,
+        last_run_counts=state.last_run_counts,
+        last_error=state.last_error,
+        recent_runs=job_state.list_recent_runs(session, job_name=SYNC_JOB_NAME, limit=runs),
+    )
+
+
+def lock_sync_state(session: Session) -> JobState:
+    """The sync's state row, locked until the transaction ends."""
+    return job_state.lock(session, job_name=SYNC_JOB_NAME)
+
+
+def current_mode(state: JobState) -> SyncMode:
+    """The pass the sync runs next: a never-run sync starts with a full pass."""
+    if state.mode is SyncMode.CHANGES and state.changes_since is not None:
+        return SyncMode.CHANGES
+    return SyncMode.FULL
+
+
+def begin_full_sync(state: JobState, *, started_at: datetime) -> None:
+    """Note the start of a full pass (only its first step sets the start, which becomes the watermark)."""
+    state.mode = SyncMode.FULL
+    if state.full_sync_started_at is None or state.full_sync_cursor == 0:
+        state.full_sync_started_at = started_at
+
+
+def restart_full_sync(state: JobState) -> None:
+    """Start a new full pass from the first id; the next step records its start."""
+    state.mode = SyncMode.FULL
+    state.full_sync_cursor = 0
+    state.full_sync_started_at = None
+
+
+def complete_full_sync(state: JobState, *, completed_at: datetime) -> None:
+    """Switch to changes mode; changes are read from the moment the full pass started."""
+    state.mode = SyncMode.CHANGES
+    state.full_sync_completed_at = completed_at
+    state.changes_since = state.full_sync_started_at or completed_at
