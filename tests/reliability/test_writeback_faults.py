@@ -7,7 +7,6 @@ written to Sierra exactly once or dead-lettered with its error; nothing lost, no
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
@@ -33,10 +32,9 @@ ITEMS = 40
 
 
 @pytest.fixture
-def harness(committed_db: Engine, sierra_simulator: RunningSimulator, settings: Settings) -> Iterator[WritebackHarness]:
-    """A harness on the committed database and the reset simulator, faults cleared afterwards."""
-    yield WritebackHarness(engine=committed_db, simulator=sierra_simulator, settings=fault_settings(settings))
-    sierra_simulator.set_faults(reset=True)
+def harness(committed_db: Engine, simulator: RunningSimulator, settings: Settings) -> WritebackHarness:
+    """A harness on the committed database and the reset simulator."""
+    return WritebackHarness(engine=committed_db, simulator=simulator, settings=fault_settings(settings))
 
 
 def attempts_by_outcome(engine: Engine) -> dict[str, int]:

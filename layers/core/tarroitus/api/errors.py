@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tarroitus.errors import TarroitusError
@@ -120,6 +120,18 @@ async def handle_data_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, 422, "invalid_input", message)
 
 
+#: Seconds a client should wait before retrying while the database is unreachable (a restart takes seconds).
+DATABASE_RETRY_AFTER_SECONDS = 2
+
+
+async def handle_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database could not be reached or aborted the transaction (restart, failover, deadlock): 503, retry."""
+    assert isinstance(exc, OperationalError | InterfaceError)
+    logger.warning("Database unavailable", extra={"path": request.url.path, "error_type": type(exc.orig).__name__})
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+    return error_response(request, 503, "unavailable", "The database is not reachable; retry shortly", headers=headers)
+
+
 async def handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """Anything else: logged with its traceback, answered with a generic 500."""
     logger.exception("Unhandled error", extra={"path": request.url.path, "error_type": type(exc).__name__})
@@ -132,4 +144,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(DataError, handle_data_error)
+    app.add_exception_handler(OperationalError, handle_database_unavailable)
+    app.add_exception_handler(InterfaceError, handle_database_unavailable)
     app.add_exception_handler(Exception, handle_unexpected_error)
