@@ -1,11 +1,15 @@
-"""Hostile input answers a clear 4xx: values PostgreSQL cannot hold never become a 500."""
+"""Hostile input answers a clear 4xx: values PostgreSQL cannot hold, undecodable bodies and arbitrary files
+on the upload and mapping endpoints never become a 500."""
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from tarroitus.models import ClientRole
-from tests.factories import make_client
+from tests.factories import make_client, make_item
+from tests.hostile_files import mapping_bytes, upload_bytes
 
 
 @pytest.mark.parametrize(
@@ -46,3 +50,37 @@ def test_undecodable_bodies_are_422_like_invalid_json(
     # Then
     assert response.status_code == 422, response.text
     assert "cannot be decoded" in response.text
+
+
+FILE_ENDPOINTS = [
+    ("/api/v1/sync", ClientRole.SYNC, upload_bytes),
+    ("/sync", ClientRole.SYNC, upload_bytes),
+    ("/api/v1/items/classification-overrides?dry_run=false", ClientRole.ADMIN, mapping_bytes),
+]
+
+
+@pytest.mark.parametrize(("path", "role", "files"), FILE_ENDPOINTS, ids=[path for path, _, _ in FILE_ENDPOINTS])
+def test_file_endpoints_answer_hostile_files_with_2xx_or_a_clear_4xx(
+    client: TestClient, db_session: Session, path: str, role: ClientRole, files: st.SearchStrategy[bytes]
+) -> None:
+    # Given: a key of the endpoint's role, and items the files may name
+    _, api_key = make_client(db_session, role=role)
+    make_item(db_session, item_record_id=1, barcode="31234000000001")
+    statuses: list[int] = []
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(data=files, timestamp=st.none() | st.just("2026-01-01T00:00:00+00:00") | st.text(max_size=30))
+    def upload(data: bytes, timestamp: str | None) -> None:
+        form = {"timestamp": timestamp} if timestamp is not None else {}
+        # When
+        response = client.post(path, files={"file": ("data.bin", data)}, data=form, headers={"x-api-key": api_key})
+        statuses.append(response.status_code)
+        # Then
+        assert response.status_code < 500, response.text
+        if response.status_code >= 400:
+            body = response.json()
+            message = body["error"]["message"] if path.startswith("/api/") else body["detail"]
+            assert message, body
+
+    upload()
+    assert len(statuses) >= 50, statuses
