@@ -2,7 +2,7 @@
 UV := ./scripts/uv
 RUN := $(UV) run --frozen
 
-.PHONY: dev test unit integration e2e infra lint fmt type openapi pr sync bench audit
+.PHONY: dev test unit integration e2e infra lint fmt type openapi pr sync bench audit reliability
 
 sync:
 	$(UV) sync --frozen
@@ -29,6 +29,11 @@ lint: sync
 
 type: sync
 	$(RUN) mypy
+
+# The fault suite and the security suite (auth matrix, schemathesis, hostile input, log scan), with their
+# figures in the summary; both also run in `make test`.
+reliability: sync
+	$(RUN) pytest -q tests/reliability tests/security
 
 # Known vulnerabilities in every locked package (pip-audit, PyPI advisories). Fails on a finding; an
 # unreachable advisory service only warns (AUDIT_STRICT=1 makes it fail). See scripts/audit.py.

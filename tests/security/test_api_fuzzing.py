@@ -2,11 +2,9 @@
 
 Every operation gets schema-valid and schema-violating requests (positive and negative
 generation). Checks: no 5xx, every status documented, every body and content type as documented.
-The case count per role is written to the terminal as `schemathesis: role=... cases=... 5xx=0`.
+The case count per role is written to the terminal summary as `schemathesis: role=... cases=... 5xx=0`.
 """
 
-import sys
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,13 +25,13 @@ from tarroitus.api.deps import get_session
 from tarroitus.models import ClientRole
 from tarroitus.settings import get_settings
 from tests.factories import make_client, make_item
+from tests.security.fuzz_counts import CASES
 
 pytestmark = pytest.mark.slow
 
 #: Examples per operation and role: about 20 operations x 2 roles x 2 modes stays near a minute.
 MAX_EXAMPLES = 25
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-CASES: Counter[tuple[str, str]] = Counter()
 
 
 def seed_with_key(session: Session, role: ClientRole) -> str:
@@ -75,16 +73,6 @@ def shared_session(db_session: Session) -> Iterator[None]:
     APP.dependency_overrides[get_session] = session_in_savepoint
     yield
     APP.dependency_overrides.clear()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def report_case_counts() -> Iterator[None]:
-    """Write the cases run per role after the module's tests."""
-    yield
-    for role in sorted({role for role, _ in CASES}):
-        cases = sum(count for (case_role, outcome), count in CASES.items() if case_role == role)
-        server_errors = CASES[(role, "5xx")]
-        sys.stdout.write(f"\nschemathesis: role={role} cases={cases} 5xx={server_errors}\n")
 
 
 FUZZ_SETTINGS = settings(
