@@ -142,3 +142,21 @@ def test_cors_admits_only_the_configured_origins(settings: Settings) -> None:
     assert refused.status_code == 400
     assert "access-control-allow-origin" not in refused.headers
     assert "access-control-allow-credentials" not in allowed.headers
+
+
+def test_unexpected_errors_carry_the_security_headers(settings: Settings) -> None:
+    # Given: a route that fails in a way no handler expects
+    app = create_app(settings)
+
+    @app.get("/api/v1/probe/explode")
+    def explode() -> None:
+        raise RuntimeError("boom")
+
+    client = TestClient(app, raise_server_exceptions=False, base_url="https://api.example.com")
+    # When
+    response = client.get("/api/v1/probe/explode")
+    # Then
+    assert response.status_code == 500
+    assert_always_present(response.headers)
+    assert response.headers["cache-control"] == "no-store"
+    assert "strict-transport-security" in response.headers
