@@ -1,5 +1,6 @@
 """Schemathesis over the OpenAPI schema, in-process through ASGI, with a valid key of each role.
 
+The roles: admin, printer, sync agent.
 Every operation gets schema-valid and schema-violating requests (positive and negative
 generation). Checks: no 5xx, every status documented, every body and content type as documented.
 The case count per role is written to the terminal summary as `schemathesis: role=... cases=... 5xx=0`.
@@ -29,8 +30,8 @@ from tests.security.fuzz_counts import CASES
 
 pytestmark = pytest.mark.slow
 
-#: Examples per operation and role: about 20 operations x 2 roles x 2 modes stays near a minute.
-MAX_EXAMPLES = 25
+#: Examples per operation and role: about 40 operations x 3 roles stays near a minute.
+MAX_EXAMPLES = 20
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -50,6 +51,11 @@ def admin_key(db_session: Session) -> str:
 @pytest.fixture
 def printer_key(db_session: Session) -> str:
     return seed_with_key(db_session, ClientRole.PRINTER)
+
+
+@pytest.fixture
+def sync_key(db_session: Session) -> str:
+    return seed_with_key(db_session, ClientRole.SYNC)
 
 
 def build_app() -> FastAPI:
@@ -109,3 +115,11 @@ def test_api_conforms_to_its_schema_as_printer(case: Any, printer_key: str) -> N
     # Given: a generated request, sent with a printer key
     # When / Then
     call_and_check(case, printer_key, ClientRole.PRINTER)
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_api_conforms_to_its_schema_as_sync_agent(case: Any, sync_key: str) -> None:
+    # Given: a generated request, sent with a sync agent's key
+    # When / Then
+    call_and_check(case, sync_key, ClientRole.SYNC)
