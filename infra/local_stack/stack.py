@@ -206,7 +206,7 @@ class LocalStack:
             keys=keys,
             items=options.items,
             env_json=options.env_json,
-            database_url_display=url.set(password=None).render_as_string(hide_password=False),
+            database_url_display=_without_password(url),
             database_tcp_url=tcp_url,
         )
         return self.info
@@ -343,6 +343,12 @@ def _put_secret(secrets: Any, name: str, value: Mapping[str, str]) -> str:
     except secrets.exceptions.ResourceExistsException:
         arn = secrets.put_secret_value(SecretId=name, SecretString=json.dumps(value))["ARN"]
     return arn
+
+
+def _without_password(url: URL) -> str:
+    """The URL to show: everything but the password."""
+    shown = URL.create(url.drivername, url.username, None, url.host, url.port, url.database, url.query)
+    return shown.render_as_string(hide_password=False)
 
 
 def _query_value(query: Mapping[str, str | Sequence[str]], name: str) -> str:

@@ -211,6 +211,7 @@ def test_local_stack_serves_the_api_and_a_tcp_door_to_the_database(local_stack: 
 
     # Then
     assert readiness.status_code == 200
+    assert info.database_url_display.startswith("postgresql+psycopg://postgres@")
     assert unauthenticated.status_code == 401
     assert admins == [("local-admin",), ("local-printer",)]
     assert keys == {"admin": info.keys.admin, "printer": info.keys.printer}
