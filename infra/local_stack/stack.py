@@ -138,6 +138,7 @@ class LocalStack:
         sierra_socket = reserve(
             options.host, requested=options.sierra_port, default=SIERRA_DEFAULT_PORT, what="Sierra simulator"
         )
+        self._closers.callback(sierra_socket.close)
         database_socket = reserve(
             options.host, requested=options.db_port, default=DATABASE_TCP_DEFAULT_PORT, what="PostgreSQL TCP proxy"
         )
