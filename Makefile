@@ -1,8 +1,14 @@
 # Developer entry points; CI runs the same targets (.ci/run).
 UV := ./scripts/uv
 RUN := $(UV) run --frozen
+# SAM CLI from `uv tool install` (installed by `make tools` when missing); `sam build` cross-builds
+# the arm64 layers with the python3.13 it finds on PATH (pyenv's when there is one).
+PY313 = $(shell pyenv prefix 3.13 2>/dev/null)
+SAM_CLI_VERSION := 1.170.0
+SAM_PATH = PATH="$(if $(PY313),$(PY313)/bin:)$(shell $(UV) tool dir --bin):$$PATH"
+SAM = $(SAM_PATH) SAM_CLI_TELEMETRY=0 sam
 
-.PHONY: dev test unit integration e2e infra lint fmt type openapi pr sync bench
+.PHONY: dev test unit integration e2e infra lint fmt type openapi pr sync requirements tools build bench
 
 sync:
 	$(UV) sync --frozen
@@ -35,7 +41,28 @@ fmt: sync
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-pr: lint type test
+requirements: sync
+	$(RUN) python scripts/layer_requirements.py
+
+tools:
+	@test -x "$$($(UV) tool dir --bin)/sam" || $(UV) tool install aws-sam-cli==$(SAM_CLI_VERSION)
+
+# After `sam build`, compile the layers' Python 3.13 bytecode: Lambda cannot write .pyc files at
+# run time, and compiling on every cold start quadruples the import time (scripts/compile_bytecode.py).
+build: requirements tools
+	$(SAM) build
+	$(SAM_PATH) python3.13 scripts/compile_bytecode.py .aws-sam/build
+
+# Template validation, layer requirements against the lock, an offline arm64 build, and the
+# template/layer/build tests (sizes, aarch64 binaries) on that build.
+infra: sync tools
+	$(SAM) validate --lint
+	$(RUN) cfn-lint template.yaml
+	$(RUN) python scripts/layer_requirements.py --check
+	$(MAKE) build
+	REQUIRE_SAM_BUILD=1 $(RUN) pytest -q tests/infrastructure
+
+pr: lint type infra test
 
 # Benchmarks run on demand (not in the CI gate); each prints one JSON result line.
 bench: sync

@@ -60,11 +60,13 @@ def _cell(value: Any) -> str:
     return text
 
 
-def legacy_tsv_gz(rows: Sequence[Mapping[str, Any]], header: Sequence[str] = LEGACY_HEADER) -> bytes:
-    """A gzip TSV batch with a header row, `"` quoting and empty cells for nulls."""
+def legacy_tsv_gz(
+    rows: Sequence[Mapping[str, Any]], header: Sequence[str] = LEGACY_HEADER, *, mtime: float | None = None
+) -> bytes:
+    """A gzip TSV batch with a header row, `"` quoting and empty cells for nulls (`mtime`: the gzip header's)."""
     lines = ["\t".join(header)]
     lines += ["\t".join(_cell(row.get(column)) for column in header) for row in rows]
-    return gzip.compress(("\n".join(lines) + "\n").encode("utf-8"))
+    return gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), mtime=mtime)
 
 
 def legacy_parquet(rows: Sequence[Mapping[str, Any]], header: Sequence[str] = LEGACY_HEADER) -> bytes:

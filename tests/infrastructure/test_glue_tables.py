@@ -12,7 +12,7 @@ from tarroitus.services.etl_frames import TABLE_SCHEMAS
 from tarroitus.services.etl_location import SYMLINK_DIRECTORY
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-GLUE_TEMPLATE = PROJECT_ROOT / "infra" / "glue" / "glue_tables.yaml"
+GLUE_TEMPLATE = PROJECT_ROOT / "template.yaml"
 ATHENA_QUERIES = sorted((PROJECT_ROOT / "infra" / "athena").glob("*.sql"))
 
 #: Hive types Athena reads each polars type of the export as.

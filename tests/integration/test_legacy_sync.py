@@ -124,6 +124,24 @@ def test_legacy_sync_refuses_unknown_keys_and_printers(
     assert (as_printer.status_code, as_printer.json()) == (403, {"detail": "Invalid x-api-key"})
 
 
+def test_legacy_sync_recompressed_repeat_is_recognised(agent: TestClient, db_session: Session) -> None:
+    # Given: a batch was applied, then the item changed locally
+    rows = [legacy_row(50), legacy_row(51)]
+    first = legacy_tsv_gz(rows, mtime=1_700_000_000)
+    again = legacy_tsv_gz(rows, mtime=1_700_000_060)
+    assert first != again
+    agent.post("/sync", files={"file": ("data.tsv.gz", first, "application/gzip")}, data={"timestamp": T1})
+    item = db_session.get(Item, 50)
+    assert item is not None
+    item.best_title = "Changed since"
+    db_session.flush()
+    # When: the agent re-sends the same batch, compressed again a minute later
+    response = agent.post("/sync", files={"file": ("data.tsv.gz", again, "application/gzip")}, data={"timestamp": T1})
+    # Then
+    assert response.json() == {"upserted": 2}
+    assert db_session.get(Item, 50, populate_existing=True).best_title == "Changed since"  # type: ignore[union-attr]
+
+
 def post_batch_as(agent: TestClient, key: str) -> Any:
     """POST a one-row batch with another client's key."""
     files = {"file": ("data.tsv.gz", legacy_tsv_gz([legacy_row(1)]), "application/gzip")}

@@ -75,7 +75,12 @@ def detect_format(data: bytes) -> UploadFormat:
 
 def parse_tsv_gzip(data: bytes, *, max_uncompressed_bytes: int) -> ParsedUpload:
     """Read a gzip TSV batch (header row, `"` quoting, empty cell = null, UTF-8) into item rows."""
-    text = _decode(_gunzip(data, max_uncompressed_bytes))
+    return parse_tsv(_gunzip(data, max_uncompressed_bytes))
+
+
+def parse_tsv(raw: bytes) -> ParsedUpload:
+    """Read a decompressed TSV batch into item rows."""
+    text = _decode(raw)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quotechar='"', strict=True)
     try:
         header = _header(next(reader, None))
@@ -125,15 +130,15 @@ def apply_sync_upload(
     if file_format not in allowed_formats:
         raise BadRequestError(f"This endpoint accepts {', '.join(allowed_formats)} files", code="unsupported_file")
     moment = _aware(timestamp)
-    digest = upload_digest(data, file_format=file_format, timestamp=moment)
+    # A TSV batch is recognised by its decompressed text: gzip stamps the compression time into its
+    # header, so an agent re-sending the same batch produces different bytes.
+    content = data if file_format == "parquet" else _gunzip(data, max_request_body_bytes * MAX_EXPANSION)
+    digest = upload_digest(content, file_format=file_format, timestamp=moment)
     state = lock_sync_state(session)
     previous = session.get(SyncUpload, digest)
     if previous is not None:
         return UploadResult(previous.row_count, repeated=True, sync_mode=current_mode(state), file_format=file_format)
-    if file_format == "parquet":
-        parsed = parse_parquet(data)
-    else:
-        parsed = parse_tsv_gzip(data, max_uncompressed_bytes=max_request_body_bytes * MAX_EXPANSION)
+    parsed = parse_parquet(data) if file_format == "parquet" else parse_tsv(content)
     if parsed.rows:
         upsert_items(session, rows=parsed.rows, columns=parsed.columns)
     if moment is not None:
@@ -146,7 +151,7 @@ def apply_sync_upload(
 
 
 def upload_digest(data: bytes, *, file_format: str, timestamp: datetime | None) -> str:
-    """The key an upload is recognised by: its bytes, format and timestamp."""
+    """The key an upload is recognised by: its content (TSV decompressed), format and timestamp."""
     digest = hashlib.sha256()
     digest.update(f"{file_format}\n{timestamp.isoformat() if timestamp else ''}\n".encode())
     digest.update(data)
