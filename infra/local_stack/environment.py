@@ -94,6 +94,9 @@ def sam_environment(services: LocalServices, *, docker_host: str) -> dict[str, d
         **_database_variables(services, docker_host),
     }
     extra: Mapping[str, Mapping[str, str]] = {
+        # Empty: the API runs a requested sync in its own process, as `make dev` does, rather than
+        # invoking a sync function in AWS.
+        "ApiFunction": {"SYNC_FUNCTION_NAME": ""},
         "EtlFunction": {"PARQUET_BUCKET": services.bucket, "PARQUET_PREFIX": services.parquet_prefix},
         "MigrateFunction": {"ADMIN_API_KEY_SECRET_ARN": services.admin_secret_arn},
     }

@@ -40,6 +40,7 @@ def test_sam_environment_points_every_function_at_the_local_services_through_the
         )
     assert env["EtlFunction"]["PARQUET_BUCKET"] == "tarroitus-local"
     assert "PARQUET_BUCKET" not in env["ApiFunction"]
+    assert env["ApiFunction"]["SYNC_FUNCTION_NAME"] == ""
     assert env["MigrateFunction"]["ADMIN_API_KEY_SECRET_ARN"].endswith("tarroitus-local/admin-def")
 
 
