@@ -13,8 +13,9 @@ SAM = $(SAM_PATH) SAM_CLI_TELEMETRY=0 sam
 sync:
 	$(UV) sync --frozen
 
+# make dev ARGS="--items 50000 --no-scheduler": options of python -m local_stack (--help lists them).
 dev: sync
-	$(RUN) python -m local_stack
+	$(RUN) python -m local_stack $(ARGS)
 
 test: sync
 	$(RUN) pytest -q
