@@ -8,13 +8,14 @@ SAM_CLI_VERSION := 1.170.0
 SAM_PATH = PATH="$(if $(PY313),$(PY313)/bin:)$(shell $(UV) tool dir --bin):$$PATH"
 SAM = $(SAM_PATH) SAM_CLI_TELEMETRY=0 sam
 
-.PHONY: dev test unit integration e2e infra lint fmt type openapi pr sync requirements tools build bench bench-quick
+.PHONY: dev test unit integration e2e infra lint fmt type openapi pr sync requirements tools build bench bench-quick audit reliability
 
 sync:
 	$(UV) sync --frozen
 
+# make dev ARGS="--items 50000 --no-scheduler": options of python -m local_stack (--help lists them).
 dev: sync
-	$(RUN) python -m local_stack
+	$(RUN) python -m local_stack $(ARGS)
 
 test: sync
 	$(RUN) pytest -q
@@ -36,6 +37,16 @@ lint: sync
 type: sync
 	$(RUN) mypy
 	MYPYPATH=bench:. $(RUN) mypy --explicit-package-bases bench
+
+# The fault suite and the security suite (auth matrix, schemathesis, hostile input, log scan), with their
+# figures in the summary; both also run in `make test`.
+reliability: sync
+	$(RUN) pytest -q tests/reliability tests/security
+
+# Known vulnerabilities in every locked package (pip-audit, PyPI advisories). Fails on a finding; an
+# unreachable advisory service only warns (AUDIT_STRICT=1 makes it fail). See scripts/audit.py.
+audit: sync
+	$(RUN) python scripts/audit.py
 
 fmt: sync
 	$(RUN) ruff check --fix .

@@ -1,8 +1,8 @@
-"""`python -m local_stack`: run Tarroitus locally on embedded defaults."""
+"""`python -m local_stack`: run Tarroitus locally (see README, "Running locally")."""
 
 import sys
 
-from local_stack.stack import main
+from local_stack.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

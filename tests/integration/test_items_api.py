@@ -250,6 +250,7 @@ def test_read_items_pages_with_next_after(client: TestClient, db_session: Sessio
         ("limit=501", "query.limit"),
         ("after=-1", "query.after"),
         ("after=abc", "query.after"),
+        ("after=9223372036854775808", "query.after"),
         ("has_classification=maybe", "query.has_classification"),
     ],
 )

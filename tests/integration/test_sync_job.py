@@ -212,3 +212,17 @@ def test_sync_handler_releases_the_lease_and_records_the_run(committed_db: Engin
     assert state is not None
     assert (state.lease_owner, state.last_run_outcome) == (None, "succeeded")
     assert [(run.outcome, run.counts["mode"]) for run in runs if run.counts] == [("succeeded", "full")]
+
+
+def test_sync_run_endpoint_background_failure_is_logged_not_raised(committed_db: Engine, settings: Settings) -> None:
+    # Given: local settings without Sierra credentials, and a client that re-raises server-side errors
+    assert settings.sierra_api_client_key is None
+    with Session(committed_db) as session, session.begin():
+        issued = register_client(
+            session, name="admin", role=ClientRole.ADMIN, pepper=settings.api_key_pepper.get_secret_value()
+        )
+    client = TestClient(create_app(settings), raise_server_exceptions=True, headers={"X-API-Key": issued.api_key})
+    # When: the run, started after the 202 went out, fails at once
+    response = client.post("/api/v1/sync/run")
+    # Then: the answer stands and the failure stays in the log
+    assert response.status_code == 202

@@ -4,6 +4,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
+from tarroitus.api.auth_limit import AuthBlockedError, FailedAuthLimiter, handle_auth_blocked
 from tarroitus.api.body_limit import BodySizeLimitMiddleware
 from tarroitus.api.errors import install_error_handlers
 from tarroitus.api.routes import (
@@ -22,6 +23,7 @@ from tarroitus.api.routes import (
     utils,
     writeback,
 )
+from tarroitus.api.security_headers import SecurityHeadersMiddleware
 from tarroitus.settings import Settings, get_settings
 
 API_V1_PREFIX = "/api/v1"
@@ -46,9 +48,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=unique_operation_id,
     )
     app.state.settings = settings
+    app.state.auth_limiter = FailedAuthLimiter(
+        limit=settings.auth_failure_limit, window_seconds=settings.auth_failure_window_seconds
+    )
     install_error_handlers(app)
+    app.add_exception_handler(AuthBlockedError, handle_auth_blocked)
     # Added before CORS so that CORS wraps it and 413 answers carry the CORS headers too.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    # Outside the body limit, so that its 413 answers carry the security headers as well.
+    app.add_middleware(SecurityHeadersMiddleware)
+    # CORS is closed unless CORS_ORIGINS lists origins: no Access-Control-Allow-Origin is ever sent otherwise.
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -1,11 +1,11 @@
 """Authentication and roles for /api/v1: `CurrentClient` and `require_role(...)`."""
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from tarroitus.api.auth_limit import AuthLimiterDep, source_of
 from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.errors import AuthenticationError, PermissionDeniedError
 from tarroitus.models import Client, ClientRole
@@ -29,13 +29,17 @@ def get_current_client(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    limiter: AuthLimiterDep,
     api_key: Annotated[str | None, Depends(presented_key)],
 ) -> Client:
-    """The authenticated client; 401 without saying whether a client exists."""
+    """The authenticated client; 401 without saying whether a client exists, 429 after too many failures."""
+    source = source_of(request)
+    limiter.check(source)
     if not api_key:
         raise AuthenticationError("An API key is required (X-API-Key or Authorization: Bearer)")
     client = authenticate(session, api_key=api_key, pepper=settings.api_key_pepper.get_secret_value())
     if client is None:
+        limiter.record_failure(source)
         raise AuthenticationError("Invalid API key")
     request.state.client_id = str(client.id)
     return client
@@ -44,16 +48,22 @@ def get_current_client(
 CurrentClient = Annotated[Client, Depends(get_current_client)]
 
 
-def require_role(*roles: ClientRole) -> Callable[[Client], Client]:
-    """A dependency admitting clients with one of `roles` (admins are always admitted)."""
-    allowed = {*roles, ClientRole.ADMIN}
+class RoleRequirement:
+    """A dependency admitting clients whose role is in `allowed`; tests read `allowed` to build the auth matrix."""
 
-    def check_role(client: CurrentClient) -> Client:
-        if client.role not in allowed:
-            raise PermissionDeniedError(f"This operation needs one of the roles: {', '.join(sorted(allowed))}")
+    def __init__(self, allowed: frozenset[ClientRole]) -> None:
+        self.allowed = allowed
+
+    def __call__(self, client: CurrentClient) -> Client:
+        """The client, or 403 when its role is not allowed."""
+        if client.role not in self.allowed:
+            raise PermissionDeniedError(f"This operation needs one of the roles: {', '.join(sorted(self.allowed))}")
         return client
 
-    return check_role
+
+def require_role(*roles: ClientRole) -> RoleRequirement:
+    """A dependency admitting clients with one of `roles` (admins are always admitted)."""
+    return RoleRequirement(frozenset({*roles, ClientRole.ADMIN}))
 
 
 AdminClient = Annotated[Client, Depends(require_role(ClientRole.ADMIN))]

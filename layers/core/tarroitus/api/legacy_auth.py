@@ -5,11 +5,11 @@ Header `x-api-key`; an unknown key or a client of the wrong type answers 403
 roles: SIGNUM_PRINTER -> printer, ETL -> sync (admins are admitted everywhere).
 """
 
-from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 
+from tarroitus.api.auth_limit import AuthLimiterDep, source_of
 from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.errors import PermissionDeniedError
 from tarroitus.models import Client, ClientRole
@@ -19,22 +19,36 @@ LEGACY_AUTH_FAILURE = "Invalid x-api-key"
 LEGACY_CLIENT_TYPES = {"SIGNUM_PRINTER": ClientRole.PRINTER, "ETL": ClientRole.SYNC}
 
 
-def require_legacy_role(role: ClientRole) -> Callable[..., Client]:
+class LegacyRoleRequirement:
     """A dependency admitting a legacy client of `role` (or an admin), else 403 with the legacy body."""
 
-    def check(
+    def __init__(self, role: ClientRole) -> None:
+        self.allowed = frozenset({role, ClientRole.ADMIN})
+
+    def __call__(
+        self,
+        request: Request,
         session: SessionDep,
         settings: SettingsDep,
+        limiter: AuthLimiterDep,
         x_api_key: Annotated[str | None, Header(alias="x-api-key", include_in_schema=False)] = None,
     ) -> Client:
+        """The client; an unknown or revoked key also counts towards the failed-authentication limit."""
+        source = source_of(request)
+        limiter.check(source)
         client = None
         if x_api_key:
             client = authenticate(session, api_key=x_api_key, pepper=settings.api_key_pepper.get_secret_value())
-        if client is None or client.role not in {role, ClientRole.ADMIN}:
+            if client is None:
+                limiter.record_failure(source)
+        if client is None or client.role not in self.allowed:
             raise PermissionDeniedError(LEGACY_AUTH_FAILURE)
         return client
 
-    return check
+
+def require_legacy_role(role: ClientRole) -> LegacyRoleRequirement:
+    """A dependency admitting a legacy client of `role` (or an admin), else 403 with the legacy body."""
+    return LegacyRoleRequirement(role)
 
 
 LegacyPrinter = Annotated[Client, Depends(require_legacy_role(ClientRole.PRINTER))]

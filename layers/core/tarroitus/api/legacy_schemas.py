@@ -1,5 +1,7 @@
 """Response bodies of the legacy protocol, field for field as existing printer stations read them."""
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from tarroitus.services.items import LegacyItemView
@@ -55,3 +57,14 @@ class LegacySyncStatus(BaseModel):
     last_sync_run_completed_at: str
     sync_changes_since: str
     sync_mode: str
+
+
+class LegacyError(BaseModel):
+    """The legacy protocol's error body: FastAPI's `{"detail": ...}`, a message or validation errors."""
+
+    detail: str | list[dict[str, Any]]
+
+
+def legacy_error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting the legacy error body for each status code."""
+    return {status: {"model": LegacyError} for status in status_codes}

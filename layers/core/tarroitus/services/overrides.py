@@ -30,6 +30,7 @@ from tarroitus.repositories.item_overrides import (
     list_override_targets,
     set_classification_overrides,
 )
+from tarroitus.services.uploads import read_untrusted_parquet
 
 MAX_CLASSIFICATION_LENGTH = 100
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -142,12 +143,14 @@ def _parquet_records(data: bytes) -> list[tuple[int, dict[str, object]]]:
         raise InvalidInputError(
             "Parquet mappings need the analytics layer; send CSV instead", code="parquet_unsupported"
         ) from exc
-    try:
-        frame = pl.read_parquet(io.BytesIO(data))
-    except Exception as exc:  # polars raises several unrelated types for unreadable files
-        raise BadRequestError(f"The file is not readable Parquet: {exc}"[:300], code="bad_mapping") from exc
-    frame = frame.rename({name: name.strip().lower() for name in frame.columns})
-    _check_header(list(frame.columns))
+    frame = read_untrusted_parquet(pl, data, code="bad_mapping")
+    names = [name.strip().lower() for name in frame.columns]
+    if len(set(names)) != len(names):
+        raise BadRequestError(
+            "The mapping names a column twice (column names ignore case and spaces)", code="bad_mapping"
+        )
+    frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
+    _check_header(names)
     return list(enumerate(frame.iter_rows(named=True), start=1))
 
 

@@ -73,8 +73,16 @@ def invoke_sync_function(settings: Settings, *, mode: SyncMode | None) -> None:
         raise ServiceUnavailableError("The sync function could not be started") from exc
 
 
-def run_sync_in_process(settings: Settings, mode: SyncMode | None) -> dict[str, Any]:
-    """One sync run in this process (local development), with the Lambda's longest budget."""
-    summary = run_sync(settings, deadline=Deadline.after(LOCAL_RUN_BUDGET_SECONDS), mode=mode)
+def run_sync_in_process(settings: Settings, mode: SyncMode | None) -> dict[str, Any] | None:
+    """One sync run in this process (local development), with the Lambda's longest budget.
+
+    It runs as a background task after the 202 went out, so nobody can receive its exception: a
+    failure is logged with its traceback (and the run record says "failed"), and None is returned.
+    """
+    try:
+        summary = run_sync(settings, deadline=Deadline.after(LOCAL_RUN_BUDGET_SECONDS), mode=mode)
+    except Exception:
+        logger.exception("In-process sync run failed")
+        return None
     logger.info("In-process sync run finished", extra=summary)
     return summary

@@ -103,13 +103,27 @@ def parse_parquet(data: bytes) -> ParsedUpload:
         raise InvalidInputError(
             "Parquet uploads need the analytics layer; send gzip TSV instead", code="parquet_unsupported"
         ) from exc
-    try:
-        frame = pl.read_parquet(io.BytesIO(data))
-    except Exception as exc:  # polars raises several unrelated types for unreadable files
-        raise BadRequestError(f"The file is not readable Parquet: {exc}"[:300], code="bad_parquet") from exc
+    frame = read_untrusted_parquet(pl, data, code="bad_parquet")
     header = [str(name) for name in frame.columns]
     records = [(number, dict(row)) for number, row in enumerate(frame.iter_rows(named=True), start=1)]
     return _mapped(_header(header), records, unit="row")
+
+
+def read_untrusted_parquet(pl: Any, data: bytes, *, code: str) -> Any:
+    """A polars frame from uploaded bytes; a file polars cannot read is a BadRequestError with `code`.
+
+    polars raises several unrelated types for unreadable files, and its Rust code panics on some
+    damaged ones: pyo3 raises that as `PanicException`, a BaseException, which would otherwise escape
+    every `except Exception` up to the Lambda runtime.
+    """
+    try:
+        return pl.read_parquet(io.BytesIO(data))
+    except Exception as exc:
+        raise BadRequestError(f"The file is not readable Parquet: {exc}"[:300], code=code) from exc
+    except BaseException as exc:
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise BadRequestError("The file is not readable Parquet (damaged)", code=code) from exc
 
 
 @tracer.capture_method(capture_response=False)

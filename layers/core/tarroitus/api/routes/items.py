@@ -18,6 +18,7 @@ from tarroitus.services.items import (
     find_items_by_barcode,
     list_items,
 )
+from tarroitus.services.labels import MAX_ITEM_ID
 
 router = APIRouter(prefix="/items", tags=["items"], dependencies=[Depends(require_role(ClientRole.PRINTER))])
 
@@ -39,7 +40,9 @@ def read_items(
         ),
     ] = None,
     include_deleted: bool = False,
-    after: Annotated[int | None, Query(ge=0, description="The `next_after` of the previous page")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_ITEM_ID, description="The `next_after` of the previous page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> ItemsPublic:
     """List items by item id, filtered by label and writeback state (keyset pagination with `after`)."""

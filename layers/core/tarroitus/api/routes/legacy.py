@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tarroitus.api.deps import EngineDep, SessionDep
 from tarroitus.api.legacy_auth import LegacyPrinter, require_legacy_role
-from tarroitus.api.legacy_schemas import LegacyItem, LegacySyncStatus, LegacyUpdated
+from tarroitus.api.legacy_schemas import LegacyItem, LegacySyncStatus, LegacyUpdated, legacy_error_responses
 from tarroitus.models import ClientRole
 from tarroitus.services.health import check_database
 from tarroitus.services.items import find_legacy_item
@@ -41,7 +41,7 @@ def read_legacy_readiness(engine: EngineDep) -> Response:
     return Response(status_code=200)
 
 
-@router.post("/status", response_model=LegacySyncStatus)
+@router.post("/status", response_model=LegacySyncStatus, responses=legacy_error_responses(403))
 def create_legacy_status(
     session: SessionDep,
     client: LegacyPrinter,
@@ -54,7 +54,10 @@ def create_legacy_status(
 
 
 @router.get(
-    "/itemdata/{barcode}", response_model=LegacyItem, dependencies=[Depends(require_legacy_role(ClientRole.PRINTER))]
+    "/itemdata/{barcode}",
+    response_model=LegacyItem,
+    responses=legacy_error_responses(403, 404),
+    dependencies=[Depends(require_legacy_role(ClientRole.PRINTER))],
 )
 def read_legacy_item(
     session: SessionDep,
@@ -64,7 +67,7 @@ def read_legacy_item(
     return LegacyItem.of(find_legacy_item(session, barcode=barcode))
 
 
-@router.put("/itemdata/{item_record_id}", response_model=LegacyUpdated)
+@router.put("/itemdata/{item_record_id}", response_model=LegacyUpdated, responses=legacy_error_responses(403, 404))
 def update_legacy_item(item_record_id: int, session: SessionDep, client: LegacyPrinter) -> LegacyUpdated:
     """The station printed the item's label: record the print and queue the writeback."""
     record_legacy_print(session, item_id=item_record_id, client=client)

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.legacy_auth import LegacySyncAgent
+from tarroitus.api.legacy_schemas import legacy_error_responses
 from tarroitus.models import SyncMode
 from tarroitus.services.sync_state import read_sync_status
 from tarroitus.services.uploads import apply_sync_upload
@@ -36,7 +37,7 @@ class LegacyUploadResult(BaseModel):
     upserted: int
 
 
-@router.get("/sync", response_model=LegacyFullSyncPlan | LegacyChangesSyncPlan)
+@router.get("/sync", response_model=LegacyFullSyncPlan | LegacyChangesSyncPlan, responses=legacy_error_responses(403))
 def read_legacy_sync(
     session: SessionDep, settings: SettingsDep, _agent: LegacySyncAgent
 ) -> LegacyFullSyncPlan | LegacyChangesSyncPlan:
@@ -47,7 +48,7 @@ def read_legacy_sync(
     return LegacyFullSyncPlan(batch_size=settings.full_sync_batch_size, last_synced_id=status.full_sync_cursor)
 
 
-@router.post("/sync", response_model=LegacyUploadResult)
+@router.post("/sync", response_model=LegacyUploadResult, responses=legacy_error_responses(400, 403, 413))
 def create_legacy_sync_batch(
     session: SessionDep,
     settings: SettingsDep,
