@@ -305,7 +305,7 @@ class SierraStore:
                 else:
                     record[key] = value
             self._derive_item_fields(record)
-            record["updatedDate"] = iso_datetime(int((updated_at or self.clock()).timestamp()))
+            self._stamp_updated(record, updated_at)
             self._save_item(item_id, record)
             return _copy(record)
 
@@ -313,8 +313,7 @@ class SierraStore:
         """Delete an item: from now on it is a stub with `deletedDate` and `deleted: true`."""
         with self._lock:
             self._materialise_item(item_id)
-            day = deleted_on or self.clock().astimezone(UTC).date()
-            self._save_item(item_id, {"id": str(item_id), "deletedDate": day.isoformat(), "deleted": True})
+            self._save_item(item_id, self._deleted_stub(item_id, deleted_on))
 
     def edit_bib(
         self,
@@ -343,7 +342,7 @@ class SierraStore:
                     for value in classes
                 )
                 record["varFields"] = kept
-            record["updatedDate"] = iso_datetime(int((updated_at or self.clock()).timestamp()))
+            self._stamp_updated(record, updated_at)
             self._save_bib(bib_id, record)
             return _copy(record)
 
@@ -351,8 +350,15 @@ class SierraStore:
         """Delete a bib (its items keep pointing at it, as after a careless deletion in Sierra)."""
         with self._lock:
             self._materialise_bib(bib_id)
-            day = deleted_on or self.clock().astimezone(UTC).date()
-            self._save_bib(bib_id, {"id": str(bib_id), "deletedDate": day.isoformat(), "deleted": True})
+            self._save_bib(bib_id, self._deleted_stub(bib_id, deleted_on))
+
+    def _stamp_updated(self, record: dict[str, Any], updated_at: datetime | None) -> None:
+        record["updatedDate"] = iso_datetime(int((updated_at or self.clock()).timestamp()))
+
+    def _deleted_stub(self, record_id: int, deleted_on: date | None) -> dict[str, Any]:
+        """What Sierra keeps of a deleted item or bib: its id and the day (today when not given)."""
+        day = deleted_on or self.clock().astimezone(UTC).date()
+        return {"id": str(record_id), "deletedDate": day.isoformat(), "deleted": True}
 
     def reset(self) -> None:
         """Drop every change, deletion and logged PUT: back to the seeded state."""
@@ -496,7 +502,7 @@ class SierraStore:
             record["varFields"] = var_fields
         self._apply_simple_put_fields(record, body)
         self._derive_item_fields(record)
-        record["updatedDate"] = iso_datetime(int(self.clock().timestamp()))
+        self._stamp_updated(record, None)
         self._save_item(item_id, record)
 
     @staticmethod
