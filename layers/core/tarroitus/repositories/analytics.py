@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select, text
+from sqlalchemy import Delete, Row, TextClause, delete, func, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
@@ -77,15 +77,23 @@ def summarise_partitions(session: Session) -> Sequence[Row[Any]]:
     return session.execute(statement).all()
 
 
+def _replace(session: Session, deletion: Delete, insertion: TextClause, params: dict[str, Any] | None = None) -> int:
+    """Run `deletion`, then `insertion` (an INSERT ... SELECT); the number of rows inserted."""
+    session.execute(deletion)
+    result = session.execute(insertion, params or {})
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def _since(column: str, since: datetime | None) -> tuple[str, dict[str, Any]]:
     return (f" WHERE {column} >= :since", {"since": since}) if since is not None else ("", {})
 
 
 def refresh_prints_daily(session: Session, *, since: datetime | None) -> int:
     """Replace labels per day and client from `since` (a UTC midnight; None: everything)."""
-    session.execute(delete(AnalyticsPrintsDaily).where(*_day_from(AnalyticsPrintsDaily.day, since)))
     where, params = _since("e.printed_at", since)
-    result = session.execute(
+    return _replace(
+        session,
+        delete(AnalyticsPrintsDaily).where(*_day_from(AnalyticsPrintsDaily.day, since)),
         text(
             "INSERT INTO analytics_prints_daily (day, client_id, client_name, labels)"
             " SELECT (e.printed_at AT TIME ZONE 'UTC')::date, e.client_id, c.name, count(*)"
@@ -94,14 +102,14 @@ def refresh_prints_daily(session: Session, *, since: datetime | None) -> int:
         ),
         params,
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def refresh_writeback_daily(session: Session, *, since: datetime | None, failure_outcomes: Sequence[str]) -> int:
     """Replace writeback successes, failures (attempts with one of `failure_outcomes`) and items per day."""
-    session.execute(delete(AnalyticsWritebackDaily).where(*_day_from(AnalyticsWritebackDaily.day, since)))
     where, params = _since("attempted_at", since)
-    result = session.execute(
+    return _replace(
+        session,
+        delete(AnalyticsWritebackDaily).where(*_day_from(AnalyticsWritebackDaily.day, since)),
         text(
             "INSERT INTO analytics_writeback_daily (day, succeeded, failed, items)"
             " SELECT (attempted_at AT TIME ZONE 'UTC')::date,"
@@ -110,15 +118,15 @@ def refresh_writeback_daily(session: Session, *, since: datetime | None, failure
         ),
         {"failures": list(failure_outcomes), **params},
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def refresh_writeback_errors(session: Session, *, since: datetime | None, failure_outcomes: Sequence[str]) -> int:
     """Replace failed attempts per day, Sierra code and HTTP status (with the latest message) from `since`."""
-    session.execute(delete(AnalyticsWritebackError).where(*_day_from(AnalyticsWritebackError.day, since)))
     where, params = _since("attempted_at", since)
     condition = (where + " AND" if where else " WHERE") + " outcome = ANY(:failures)"
-    result = session.execute(
+    return _replace(
+        session,
+        delete(AnalyticsWritebackError).where(*_day_from(AnalyticsWritebackError.day, since)),
         text(
             "INSERT INTO analytics_writeback_errors (day, sierra_code, http_status, failures, last_error)"
             " SELECT (attempted_at AT TIME ZONE 'UTC')::date, sierra_code, http_status, count(*),"
@@ -127,13 +135,13 @@ def refresh_writeback_errors(session: Session, *, since: datetime | None, failur
         ),
         {"failures": list(failure_outcomes), **params},
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def refresh_progress(session: Session) -> int:
     """Replace items total, labelled (printed at least once) and written back, per location and item type."""
-    session.execute(delete(AnalyticsProgress))
-    result = session.execute(
+    return _replace(
+        session,
+        delete(AnalyticsProgress),
         text(
             "INSERT INTO analytics_progress (location_code, location_name, itype_code_num, item_type_name,"
             " items_total, items_labelled, items_written_back)"
@@ -143,27 +151,27 @@ def refresh_progress(session: Session) -> int:
             " LEFT JOIN (SELECT DISTINCT item_record_id FROM label_events) p ON p.item_record_id = i.item_record_id"
             " LEFT JOIN writeback_queue w ON w.item_record_id = i.item_record_id"
             " WHERE NOT i.deleted GROUP BY 1, 2, 3, 4"
-        )
+        ),
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def refresh_classifications(session: Session) -> int:
     """Replace printed labels per classification."""
-    session.execute(delete(AnalyticsClassification))
-    result = session.execute(
+    return _replace(
+        session,
+        delete(AnalyticsClassification),
         text(
             "INSERT INTO analytics_classifications (classification, labels)"
             " SELECT classification, count(*) FROM label_events GROUP BY 1"
-        )
+        ),
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def refresh_station_throughput(session: Session) -> int:
     """Replace per-station labels, active days and hours, busiest hour, first and last print."""
-    session.execute(delete(AnalyticsStationThroughput))
-    result = session.execute(
+    return _replace(
+        session,
+        delete(AnalyticsStationThroughput),
         text(
             "WITH hourly AS ("
             "  SELECT client_id, date_trunc('hour', printed_at AT TIME ZONE 'UTC') AS hour, count(*) AS labels,"
@@ -173,9 +181,8 @@ def refresh_station_throughput(session: Session) -> int:
             " SELECT h.client_id, c.name, sum(h.labels), count(DISTINCT h.hour::date), count(*), max(h.labels),"
             " min(h.first_at), max(h.last_at)"
             " FROM hourly h LEFT JOIN clients c ON c.id = h.client_id GROUP BY 1, 2"
-        )
+        ),
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _day_from(column: Any, since: datetime | None) -> list[Any]:
