@@ -137,13 +137,9 @@ def _csv_records(text: str) -> list[tuple[int, dict[str, object]]]:
 
 
 def _parquet_records(data: bytes) -> list[tuple[int, dict[str, object]]]:
-    try:
-        import polars as pl
-    except ImportError as exc:
-        raise InvalidInputError(
-            "Parquet mappings need the analytics layer; send CSV instead", code="parquet_unsupported"
-        ) from exc
-    frame = read_untrusted_parquet(pl, data, code="bad_mapping")
+    frame = read_untrusted_parquet(
+        data, code="bad_mapping", unavailable="Parquet mappings need the analytics layer; send CSV instead"
+    )
     names = [name.strip().lower() for name in frame.columns]
     if len(set(names)) != len(names):
         raise BadRequestError(

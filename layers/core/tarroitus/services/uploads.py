@@ -97,25 +97,26 @@ def parse_tsv(raw: bytes) -> ParsedUpload:
 
 def parse_parquet(data: bytes) -> ParsedUpload:
     """Read a Parquet file with the legacy upload's columns into item rows (needs the analytics layer)."""
-    try:
-        import polars as pl
-    except ImportError as exc:
-        raise InvalidInputError(
-            "Parquet uploads need the analytics layer; send gzip TSV instead", code="parquet_unsupported"
-        ) from exc
-    frame = read_untrusted_parquet(pl, data, code="bad_parquet")
+    frame = read_untrusted_parquet(
+        data, code="bad_parquet", unavailable="Parquet uploads need the analytics layer; send gzip TSV instead"
+    )
     header = [str(name) for name in frame.columns]
     records = [(number, dict(row)) for number, row in enumerate(frame.iter_rows(named=True), start=1)]
     return _mapped(_header(header), records, unit="row")
 
 
-def read_untrusted_parquet(pl: Any, data: bytes, *, code: str) -> Any:
+def read_untrusted_parquet(data: bytes, *, code: str, unavailable: str) -> Any:
     """A polars frame from uploaded bytes; a file polars cannot read is a BadRequestError with `code`.
 
-    polars raises several unrelated types for unreadable files, and its Rust code panics on some
-    damaged ones: pyo3 raises that as `PanicException`, a BaseException, which would otherwise escape
-    every `except Exception` up to the Lambda runtime.
+    Without the analytics layer (no polars) it is an InvalidInputError "parquet_unsupported" saying
+    `unavailable`. polars raises several unrelated types for unreadable files, and its Rust code panics
+    on some damaged ones: pyo3 raises that as `PanicException`, a BaseException, which would otherwise
+    escape every `except Exception` up to the Lambda runtime.
     """
+    try:
+        import polars as pl
+    except ImportError as exc:
+        raise InvalidInputError(unavailable, code="parquet_unsupported") from exc
     try:
         return pl.read_parquet(io.BytesIO(data))
     except Exception as exc:
