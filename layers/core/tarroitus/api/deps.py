@@ -1,17 +1,18 @@
-"""Request dependencies: settings, a database session per request."""
+"""Request dependencies: settings, a database session per request, a reader for single-statement reads."""
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from tarroitus.db import get_engine, session_factory
+from tarroitus.db import get_engine, read, session_factory
 from tarroitus.settings import Settings
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
@@ -22,7 +23,7 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 def get_db_engine(settings: SettingsDep) -> Engine:
     """The process-wide engine."""
-    return get_engine(settings)
+    return get_engine(settings, pre_ping=False)
 
 
 EngineDep = Annotated[Engine, Depends(get_db_engine)]
@@ -35,3 +36,17 @@ def get_session(engine: EngineDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+class Reader(Protocol):
+    """Runs a function that only reads on a session of its own: no transaction, retried once on a dead connection."""
+
+    def __call__[T](self, work: Callable[[Session], T], /) -> T: ...
+
+
+async def get_reader(settings: SettingsDep) -> Reader:
+    """A reader on the process-wide engine (`tarroitus.db.read`)."""
+    return partial(read, get_engine(settings, pre_ping=False))
+
+
+ReaderDep = Annotated[Reader, Depends(get_reader)]

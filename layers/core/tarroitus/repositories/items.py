@@ -2,15 +2,16 @@
 
 import enum
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
-from tarroitus.models import Client, Item, WritebackEntry, WritebackStatus
+from tarroitus.models import Client, ClientRole, Item, WritebackEntry, WritebackStatus
 
 
 class LabelState(enum.StrEnum):
@@ -81,6 +82,54 @@ def list_by_barcode(session: Session, *, barcode: str) -> list[ItemRow]:
     """Every item with this barcode (Sierra barcodes are not unique), lowest item id first."""
     statement = _item_rows().where(Item.barcode == barcode).order_by(Item.item_record_id)
     return _as_rows(session.execute(statement).all())
+
+
+class Caller(NamedTuple):
+    """The client holding a presented key, as a look-up checks it: revoked or not, its role."""
+
+    id: uuid.UUID
+    role: ClientRole
+    key_hash: str
+    revoked: bool
+
+
+def list_by_barcode_for_key(
+    session: Session, *, key_hash: str, barcode: str | None, roles: Collection[ClientRole]
+) -> tuple[Caller | None, list[ItemRow]]:
+    """The client holding the key with this hash, and the barcode's items when that client may read them.
+
+    One statement, one round trip: the client row outer-joined to the items, which are joined only
+    for an active client with one of `roles` (`barcode` None: no items). No client row: unknown key.
+    """
+    parameters = {"key_hash": key_hash, "barcode": barcode, "roles": list(roles)}
+    rows = session.execute(_barcode_for_key_statement(), parameters).all()
+    if not rows:
+        return None, []
+    client_id, role, stored_hash, revoked_at, *_ = rows[0]
+    caller = Caller(id=client_id, role=role, key_hash=stored_hash, revoked=revoked_at is not None)
+    items = [ItemRow(item, writeback, name) for *_, item, writeback, name in rows if item is not None]
+    return caller, items
+
+
+@cache
+def _barcode_for_key_statement() -> Select[uuid.UUID, ClientRole, str, datetime | None, Item, WritebackEntry, str]:
+    # Built once: constructing it (the printer alias above all) costs more than running it.
+    printer = aliased(Client)
+    matches = and_(
+        Item.barcode == bindparam("barcode"),
+        bindparam("barcode").is_not(None),
+        Client.revoked_at.is_(None),
+        Client.role.in_(bindparam("roles", expanding=True)),
+    )
+    return (
+        select(Client.id, Client.role, Client.key_hash, Client.revoked_at, Item, WritebackEntry, printer.name)
+        .select_from(Client)
+        .outerjoin(Item, matches)
+        .outerjoin(WritebackEntry, WritebackEntry.item_record_id == Item.item_record_id)
+        .outerjoin(printer, printer.id == Item.last_printed_by)
+        .where(Client.key_hash == bindparam("key_hash"))
+        .order_by(Item.item_record_id)
+    )
 
 
 def get_row_by_id(session: Session, *, item_record_id: int) -> ItemRow | None:
