@@ -48,6 +48,7 @@ from local_stack.servers import (
     UnixSocketProxy,
     UvicornThread,
     free_port_for_moto,
+    server_config,
 )
 from tarroitus.api.app import create_app
 from tarroitus.database_url import database_password, resolve_database_url
@@ -264,7 +265,7 @@ class LocalStack:
         """Serve the API in this (the main) thread until a stop signal; `on_ready` runs once it accepts requests."""
         if self._api_socket is None:
             raise RuntimeError("start() the stack first")
-        config = uvicorn.Config(create_app(get_settings()), log_level=log_level, lifespan="off")
+        config = server_config(create_app(get_settings()), log_level=log_level)
         # The simulator's uvicorn logs through the same access logger; the sync makes hundreds of its requests.
         logging.getLogger("uvicorn.access").addFilter(SkipPaths(API_PREFIX, "/_simulator"))
         server = uvicorn.Server(config)
