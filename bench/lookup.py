@@ -32,7 +32,7 @@ from typing import Any
 from unittest.mock import patch
 
 from common import api_handler, bench_database, emit, percentile, stopwatch
-from sqlalchemy import Engine, func, text
+from sqlalchemy import Connection, Engine, func, text
 from sqlalchemy.orm import Session
 
 from tarroitus.models import Client, ClientRole, Item, WritebackEntry
@@ -250,9 +250,10 @@ def check(response: dict[str, Any], event: dict[str, Any], shared: set[str]) -> 
 
 
 def naive_list_by_barcode_for_key(
-    session: Session, *, key_hash: str, barcode: str | None, roles: Collection[ClientRole]
+    connection: Connection, *, key_hash: str, barcode: str | None, roles: Collection[ClientRole]
 ) -> tuple[Caller | None, list[ItemRow]]:
     """A plausible first implementation: the key's client, then a case-insensitive ORM query and one query per row."""
+    session = Session(bind=connection)
     client = session.query(Client).filter(Client.key_hash == key_hash).first()
     if client is None:
         return None, []

@@ -5,6 +5,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from tarroitus.api.deps import Reader, get_reader, get_session
@@ -37,9 +38,9 @@ def share_session(app: FastAPI, db_session: Session) -> FastAPI:
         with db_session.begin_nested():
             yield db_session
 
-    def read_in_savepoint[T](work: Callable[[Session], T], /) -> T:
+    def read_in_savepoint[T](work: Callable[[Connection], T], /) -> T:
         with db_session.begin_nested():
-            return work(db_session)
+            return work(db_session.connection())
 
     def shared_reader() -> Reader:
         return read_in_savepoint

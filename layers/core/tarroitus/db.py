@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -117,8 +117,8 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def read[T](engine: Engine, work: Callable[[Session], T]) -> T:
-    """Run `work` on a session over a pooled connection in autocommit: no BEGIN, no COMMIT, one round trip a statement.
+def read[T](engine: Engine, work: Callable[[Connection], T]) -> T:
+    """Run `work` on a pooled connection in autocommit: no BEGIN, no COMMIT, one round trip a statement.
 
     A connection found dead (the server restarted, a failover) is discarded with the pool's other
     connections and `work` runs once more on a new one, so the caller sees no error. Only for work
@@ -132,7 +132,6 @@ def read[T](engine: Engine, work: Callable[[Session], T]) -> T:
     return _read_once(engine, work)
 
 
-def _read_once[T](engine: Engine, work: Callable[[Session], T]) -> T:
+def _read_once[T](engine: Engine, work: Callable[[Connection], T]) -> T:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        with Session(bind=connection) as session:
-            return work(session)
+        return work(connection)

@@ -13,7 +13,7 @@ import re
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from tarroitus.api.auth import presented_key, role_refusal
@@ -47,8 +47,10 @@ class KeyedBarcodeLookup:
         wanted = barcode if _BARCODE.fullmatch(barcode) else None
         pepper = settings.api_key_pepper.get_secret_value()
 
-        def work(session: Session) -> KeyedLookup:
-            return look_up_barcode_with_key(session, api_key=api_key, pepper=pepper, barcode=wanted, roles=self.allowed)
+        def work(connection: Connection) -> KeyedLookup:
+            return look_up_barcode_with_key(
+                connection, api_key=api_key, pepper=pepper, barcode=wanted, roles=self.allowed
+            )
 
         if LAMBDA_EVENT in request.scope:
             # Lambda hands an execution environment one request at a time: nothing else waits for this

@@ -5,7 +5,7 @@ from functools import partial
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from tarroitus.db import get_engine, read, session_factory
@@ -39,9 +39,9 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 class Reader(Protocol):
-    """Runs a function that only reads on a session of its own: no transaction, retried once on a dead connection."""
+    """Runs a function that only reads on a connection of its own: no transaction, retried once on a dead connection."""
 
-    def __call__[T](self, work: Callable[[Session], T], /) -> T: ...
+    def __call__[T](self, work: Callable[[Connection], T], /) -> T: ...
 
 
 async def get_reader(settings: SettingsDep) -> Reader:

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aws_lambda_powertools import Tracer
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from tarroitus.errors import InvalidInputError, NotFoundError
-from tarroitus.models import ClientRole, Item
+from tarroitus.models import ClientRole
 from tarroitus.repositories import items as items_repository
-from tarroitus.repositories.items import Caller, ItemFilter, ItemRow, LabelState, WritebackState
+from tarroitus.repositories.items import Caller, ItemFields, ItemFilter, ItemRow, LabelState, WritebackState
 from tarroitus.services.api_keys import hash_api_key, hashes_match
 from tarroitus.services.signum import SIGNUM_MARKER, compute_signum
 
@@ -121,7 +122,7 @@ class ItemView:
 class LegacyItemView:
     """The item the legacy protocol answers with, its effective classification and its signum."""
 
-    item: Item
+    item: ItemFields
     classification: str | None
     signum: str
 
@@ -149,7 +150,7 @@ def format_label_line(classification: str, signum: str, width: int = LABEL_WIDTH
     return f"{classification}{' ' * gap}{signum}".ljust(width)
 
 
-def classification_of(item: Item) -> str | None:
+def classification_of(item: ItemFields) -> str | None:
     """The classification to print: the operator's override, else the bib's new classification (097)."""
     for value in (item.classification_override, item.classification):
         if value and value.strip():
@@ -157,14 +158,14 @@ def classification_of(item: Item) -> str | None:
     return None
 
 
-def signum_of(item: Item) -> str:
+def signum_of(item: ItemFields) -> str:
     """The item's stored signum, else one computed from its stored main entry, else SIGNUM_MARKER."""
     if item.signum and item.signum.strip():
         return item.signum.strip()
     return compute_signum(item.main_entry) if item.main_entry else SIGNUM_MARKER
 
 
-def label_line_of(item: Item, width: int = LABEL_WIDTH) -> str | None:
+def label_line_of(item: ItemFields, width: int = LABEL_WIDTH) -> str | None:
     """The label line of `item`, or None when it has no classification to print."""
     classification = classification_of(item)
     return None if classification is None else format_label_line(classification, signum_of(item), width)
@@ -238,14 +239,16 @@ class KeyedLookup:
 
 @tracer.capture_method(capture_response=False)
 def look_up_barcode_with_key(
-    session: Session, *, api_key: str, pepper: str, barcode: str | None, roles: Collection[ClientRole]
+    connection: Connection, *, api_key: str, pepper: str, barcode: str | None, roles: Collection[ClientRole]
 ) -> KeyedLookup:
     """The caller holding `api_key` and, when its role is in `roles`, the items with `barcode`, in one round trip.
 
     Revocation takes effect at once: the client row is read by the same statement as the items.
     """
     presented = hash_api_key(api_key, pepper)
-    caller, rows = items_repository.list_by_barcode_for_key(session, key_hash=presented, barcode=barcode, roles=roles)
+    caller, rows = items_repository.list_by_barcode_for_key(
+        connection, key_hash=presented, barcode=barcode, roles=roles
+    )
     if caller is None or caller.revoked or not hashes_match(presented, caller.key_hash):
         return KeyedLookup(caller=None, rows=[])
     return KeyedLookup(caller=caller, rows=rows)
