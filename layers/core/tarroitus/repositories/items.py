@@ -10,6 +10,7 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import ColumnElement, Connection, Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from tarroitus.db import fetch_rows
 from tarroitus.models import Client, ClientRole, Item, WritebackEntry, WritebackStatus
 
 
@@ -198,7 +199,7 @@ class Caller(NamedTuple):
 _ITEM_COLUMNS = tuple(field.name for field in fields(ItemRecord))
 _WRITEBACK_COLUMNS = tuple(field.name for field in fields(WritebackRecord))
 #: The key's client, outer-joined to the barcode's items (only for an active client with an allowed role).
-#: Plain SQL on the driver: the ORM's and the expression language's work per row would cost more than the query.
+#: Plain SQL on the driver's cursor: the ORM's and SQLAlchemy's result work would cost more than the query.
 _BARCODE_FOR_KEY = f"""
 SELECT c.id, c.role, c.key_hash, c.revoked_at IS NOT NULL,
     {", ".join(f"i.{column}" for column in _ITEM_COLUMNS)},
@@ -225,7 +226,7 @@ def list_by_barcode_for_key(
     for an active client with one of `roles` (`barcode` None: no items). No client row: unknown key.
     """
     parameters = {"key_hash": key_hash, "barcode": barcode, "roles": [role.value for role in roles]}
-    rows = connection.exec_driver_sql(_BARCODE_FOR_KEY, parameters).all()
+    rows = fetch_rows(connection, _BARCODE_FOR_KEY, parameters)
     if not rows:
         return None, []
     client_id, role, stored_hash, revoked = rows[0][:4]
