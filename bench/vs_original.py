@@ -17,8 +17,9 @@ h11) on 127.0.0.1, against the benchmarks' embedded PostgreSQL server, each in a
   beforehand, as the migrate function does in AWS.
 - upload: one legacy `POST /sync` (multipart gzip TSV, `x-api-key` of an ETL client) of ROWS rows, built
   as the sync agent builds it (`bench/ingest_upload.py:agent_rows`), after a warm-up `GET /sync`;
-  rows per second of that request, and the server's peak RSS over it (the kernel's high-water mark is
-  reset just before the request) and its growth over the RSS before it.
+  rows per second from sending the request until both its answer has arrived and its rows are
+  visible to another connection (committed); the server's peak RSS over it (the kernel's high-water
+  mark is reset just before the request) and its growth over the RSS before it.
 - look-ups: LOOKUPS sequential legacy `GET /itemdata/{barcode}` on one keep-alive connection after
   WARMUP untimed ones, barcodes drawn at random from the upload (the same sequence for both); p50/p99
   wall time per request as the station sees it. Every answer must be 200 with the barcode asked for.
@@ -61,13 +62,14 @@ from tarroitus.db import create_db_engine
 from tarroitus.models import ClientRole
 from tarroitus.services.clients import register_client
 from tarroitus.settings import DEVELOPMENT_PEPPER
-from tests.uploads import legacy_tsv_gz
+from tests.uploads import LEGACY_HEADER, legacy_tsv_gz
 
 BENCH = "vs_original"
 ORIGINAL_DATABASE = "tarroitus_bench_vs_original_original"
 TARROITUS_DATABASE = "tarroitus_bench_vs_original_tarroitus"
 SIZES = {"full": {"rows": 100_000, "lookups": 2_500, "runs": 3}, "quick": {"rows": 20_000, "lookups": 1_000, "runs": 1}}
 WARMUP = 200
+BARCODE_COLUMN = LEGACY_HEADER.index("barcode")
 VENV_ROOT = PROJECT_ROOT / ".data" / "vs_original"
 START_TIMEOUT_SECONDS = 120.0
 UPLOAD_TIMEOUT_SECONDS = 600.0
@@ -123,6 +125,8 @@ class Backend:
     command: list[str]
     cwd: Path
     environment: dict[str, str]
+    database_name: str
+    items_table: str
     database: Callable[[], AbstractContextManager[object]]
     register_clients: Callable[[], tuple[str, str]]
     runs: list[Figures] = field(default_factory=list)
@@ -173,8 +177,7 @@ def skip(reason: str) -> None:
 def lookup_barcodes(data: bytes, count: int) -> list[str]:
     """`count` barcodes of the upload, drawn at random with a fixed seed (repeats allowed)."""
     lines = gzip.decompress(data).decode().splitlines()
-    column = lines[0].split("\t").index("barcode")
-    barcodes = [line.split("\t")[column] for line in lines[1:]]
+    barcodes = [line.split("\t")[BARCODE_COLUMN] for line in lines[1:]]
     return random.Random(1).choices(barcodes, k=count)
 
 
@@ -207,6 +210,8 @@ def original_backend(original_dir: Path) -> Backend:
         command=[str(python), "-m", "uvicorn", "main:app", *uvicorn_options()],
         cwd=original_dir / "src",
         environment=environment,
+        database_name=ORIGINAL_DATABASE,
+        items_table="sierra_item",
         database=lambda: empty_database(ORIGINAL_DATABASE),
         register_clients=register_clients,
     )
@@ -231,6 +236,8 @@ def tarroitus_backend() -> Backend:
         command=[sys.executable, "-m", "uvicorn", "tarroitus.api.app:create_app", "--factory", *uvicorn_options()],
         cwd=PROJECT_ROOT,
         environment={**TARROITUS_ENVIRONMENT, "DATABASE_URL": database_url(TARROITUS_DATABASE)},
+        database_name=TARROITUS_DATABASE,
+        items_table="items",
         database=lambda: bench_database(TARROITUS_DATABASE),
         register_clients=register_clients,
     )
@@ -292,6 +299,7 @@ def measure(backend: Backend, data: bytes, *, rows: int, barcodes: Sequence[str]
 
 def measure_server(backend: Backend, data: bytes, *, rows: int, barcodes: Sequence[str]) -> Figures:
     """Serve the backend on its database and take its figures."""
+    last_barcode = gzip.decompress(data).decode().splitlines()[-1].split("\t")[BARCODE_COLUMN]
     port = free_port()
     command = [part.replace("{port}", str(port)) for part in backend.command]
     environment = {**os.environ, **backend.environment}
@@ -312,10 +320,11 @@ def measure_server(backend: Backend, data: bytes, *, rows: int, barcodes: Sequen
                 files={"file": ("data.tsv.gz", data, "application/gzip")},
                 data={"timestamp": UPLOAD_AT.isoformat()},
             )
+            if answer.status_code != 200 or answer.json() != {"upserted": rows}:
+                raise RuntimeError(f"{backend.name}: POST /sync {answer.status_code} {answer.text[:300]}")
+            wait_until_stored(backend, last_barcode)
             upload_seconds = time.perf_counter() - upload_started
             peak = peak_rss_mib(process.pid)
-        if answer.status_code != 200 or answer.json() != {"upserted": rows}:
-            raise RuntimeError(f"{backend.name}: POST /sync {answer.status_code} {answer.text[:300]}")
         latencies = time_lookups(port, printer_key, barcodes, backend_name=backend.name)
     return Figures(
         start_seconds=start_seconds,
@@ -326,6 +335,21 @@ def measure_server(backend: Backend, data: bytes, *, rows: int, barcodes: Sequen
         lookup_p50_ms=percentile(latencies, 0.50) * 1000,
         lookup_p99_ms=percentile(latencies, 0.99) * 1000,
     )
+
+
+def wait_until_stored(backend: Backend, barcode: str) -> None:
+    """Poll until the upload's last row is visible to another connection: its transaction has committed.
+
+    An answer sent before the commit (which a backend may do) must not count as stored; the commit is
+    atomic, so one row visible means all of them are.
+    """
+    query = sql.SQL("SELECT 1 FROM {} WHERE barcode = %s").format(sql.Identifier(backend.items_table))
+    deadline = time.perf_counter() + UPLOAD_TIMEOUT_SECONDS
+    with psycopg.connect(libpq_uri(backend.database_name), autocommit=True) as conn:
+        while conn.execute(query, (barcode,)).fetchone() is None:
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"{backend.name}: barcode {barcode} not stored within {UPLOAD_TIMEOUT_SECONDS} s")
+            time.sleep(0.005)
 
 
 def free_port() -> int:
