@@ -18,6 +18,7 @@ from tarroitus.api.routes import (
     legacy_sync,
     overrides,
     private,
+    rendered_labels,
     status,
     sync,
     utils,
@@ -79,6 +80,7 @@ def build_api_router(settings: Settings) -> APIRouter:
     router.include_router(items.router)
     router.include_router(overrides.router)
     router.include_router(labels.router)
+    router.include_router(rendered_labels.router)
     router.include_router(clients.router)
     router.include_router(status.router)
     router.include_router(sync.router)
