@@ -109,7 +109,12 @@ async function request(path, { method = "GET", body, headers = {}, accept = "app
   if (!response.ok) {
     const answer = await response.json().catch(() => null);
     const error = answer?.error;
-    throw new ApiError(response.status, error?.code ?? null, error?.message ?? response.statusText, error?.details ?? []);
+    throw new ApiError(
+      response.status,
+      error?.code ?? null,
+      error?.message ?? response.statusText,
+      error?.details ?? [],
+    );
   }
   return response;
 }
@@ -145,7 +150,7 @@ function presetName(name) {
   // The server describes its presets in English; a translation, where there is one, wins.
   const preset = state.presets.find((candidate) => candidate.name === name);
   const key = `preset.${name}`;
-  return state.strings.en?.[key] ? t(key) : preset?.description ?? name;
+  return state.strings.en?.[key] ? t(key) : (preset?.description ?? name);
 }
 
 function presetCaption(preset) {
@@ -183,7 +188,7 @@ function saveLabelChoice() {
   localStorage.setItem(LABEL_STORAGE, JSON.stringify(choice));
   renderLabelSizes();
   const item = state.current.item;
-  if (item && state.preview) showPreviewOf(item).catch(showUnexpected);
+  if (item && state.preview) showPreviewOf(item).catch(showLabelProblem);
 }
 
 async function loadPresets() {
@@ -224,7 +229,12 @@ function itemFacts(item) {
     ["current.material", item.material_name ?? item.material_code],
     ["current.location", item.location_code],
     ["current.call_number", item.call_number],
-    ["current.printed", printed ? t("current.printed_times", { count: printed, time: formatDateTime(item.label_state.last_printed_at) }) : t("current.never_printed")],
+    [
+      "current.printed",
+      printed
+        ? t("current.printed_times", { count: printed, time: formatDateTime(item.label_state.last_printed_at) })
+        : t("current.never_printed"),
+    ],
   ].filter(([, value]) => value);
 }
 
@@ -232,17 +242,18 @@ function renderChoices(choices) {
   const box = $("choices");
   box.hidden = !choices;
   if (!choices) return box.replaceChildren();
-  const buttons = choices.map((item, index) => {
+  const buttons = choices.map((item) => {
     const button = el(
       "button",
       { type: "button", class: `choice${item.deleted ? " deleted" : ""}`, "data-item-id": item.item_id },
-      el("span", { class: "choice-number" }, String(index + 1)),
       el("span", { class: "choice-label mono" }, `${item.classification ?? "—"}  ${item.signum}`),
       el("span", { class: "choice-title" }, item.title ?? "—"),
       el(
         "span",
         { class: "choice-meta muted" },
-        [item.item_number, item.location_code, item.deleted ? t("current.deleted_badge") : null].filter(Boolean).join(" · "),
+        [item.item_number, item.location_code, item.deleted ? t("current.deleted_badge") : null]
+          .filter(Boolean)
+          .join(" · "),
       ),
     );
     button.addEventListener("click", () => {
@@ -262,12 +273,14 @@ function renderCurrent() {
   line.dataset.kind = banner.kind;
   line.dataset.message = banner.key.replace(/^banner\./, "");
   const text = el("span", { class: "banner-text" }, t(banner.key, banner.values));
-  line.replaceChildren(...[text, banner.detail ? el("span", { class: "banner-detail" }, banner.detail) : null].filter(Boolean));
+  line.replaceChildren(
+    ...[text, banner.detail ? el("span", { class: "banner-detail" }, banner.detail) : null].filter(Boolean),
+  );
   const classification = item?.classification ?? (item ? t("current.no_classification") : "");
   $("current-classification").textContent = classification;
   $("current-classification").dataset.missing = item && !item.classification ? "true" : "false";
   $("current-signum").textContent = item?.signum ?? "";
-  $("current-title").textContent = item ? item.title ?? "" : "";
+  $("current-title").textContent = item ? (item.title ?? "") : "";
   $("current-facts").replaceChildren(
     ...(item ? itemFacts(item) : []).flatMap(([key, value]) => [el("dt", {}, t(key)), el("dd", {}, value)]),
   );
@@ -315,11 +328,22 @@ async function showPreviewOf(item) {
 function labelProblem(error) {
   if (error.code === "label_does_not_fit") return ["error", "banner.does_not_fit", {}, error.message];
   if (error.code === "label_unprintable") {
-    return ["error", "banner.unprintable", { characters: (error.details[0]?.characters ?? []).join(" ") }, error.message];
+    return [
+      "error",
+      "banner.unprintable",
+      { characters: (error.details[0]?.characters ?? []).join(" ") },
+      error.message,
+    ];
   }
   if (error.code === "item_deleted") return ["error", "banner.deleted", {}, null];
   if (error.code === "no_classification") return ["error", "banner.no_classification", {}, null];
   return ["error", "banner.error", { message: error.message }, null];
+}
+
+function showLabelProblem(error) {
+  if (!(error instanceof ApiError)) return showUnexpected(error);
+  if (error.status === 401) return signOut("signin.expired");
+  return setBanner(...labelProblem(error));
 }
 
 function recentPrintOf(item) {
@@ -338,9 +362,7 @@ async function present(item, { scanned, reason = null }) {
   try {
     await showPreviewOf(item);
   } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    if (error.status === 401) return signOut("signin.expired");
-    return setBanner(...labelProblem(error));
+    return showLabelProblem(error);
   }
   const recent = scanned ? recentPrintOf(item) : null;
   if (recent) {
@@ -454,13 +476,17 @@ function countPrint(job) {
   const { item } = state.current;
   if (item?.item_id !== job.itemId) return;
   const labelState = { ...item.label_state, print_count: (item.label_state?.print_count ?? 0) + 1 };
-  state.current = { ...state.current, item: { ...item, label_state: { ...labelState, last_printed_at: new Date(job.printedAt).toISOString() } } };
+  state.current = {
+    ...state.current,
+    item: { ...item, label_state: { ...labelState, last_printed_at: new Date(job.printedAt).toISOString() } },
+  };
 }
 
 function settle(job, outcome, values = {}) {
+  const changed = job.state !== outcome;
   Object.assign(job, values, { state: outcome });
   saveJobs();
-  if (outcome === "recorded") countPrint(job);
+  if (outcome === "recorded" && changed) countPrint(job);
   const concluded = ["recorded", "failed"].includes(outcome) && state.current.banner.kind !== "warn";
   if (state.current.job === job.key && concluded) {
     const [kind, key] = outcome === "recorded" ? ["ok", "banner.recorded"] : ["error", "banner.report_failed"];
@@ -474,6 +500,8 @@ async function sendReport(job) {
   clearTimeout(state.retryTimers.get(job.key));
   state.retryTimers.delete(job.key);
   job.attempts += 1;
+  job.state = "sending";
+  saveJobs();
   try {
     const response = await request(`/api/v1/items/${job.itemId}/labels`, {
       method: "POST",
@@ -492,7 +520,10 @@ async function sendReport(job) {
 function reportFailed(job, error) {
   if (error.status === 0 || error.status === 429 || error.status >= 500) {
     markContact(error.status !== 0);
-    state.retryTimers.set(job.key, setTimeout(() => sendReport(job), retryDelay(job.attempts)));
+    state.retryTimers.set(
+      job.key,
+      setTimeout(() => sendReport(job).catch(showUnexpected), retryDelay(job.attempts)),
+    );
     return settle(job, "retrying");
   }
   if (error.status === 401) {
