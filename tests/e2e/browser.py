@@ -12,6 +12,10 @@ from typing import Any
 import pytest
 from playwright import sync_api
 
+from tarroitus.api.app import create_app
+from tarroitus.settings import Settings
+from tests.api_server import serve_app
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
     "--headless",
@@ -71,6 +75,20 @@ def local_page(browser: Any, base_url: str, **context_options: Any) -> Iterator[
         yield opened
     finally:
         context.close()
+
+
+@contextmanager
+def chromium_page(base_url: str, **context_options: Any) -> Iterator[Any]:
+    """A local_page in a Chromium of its own."""
+    with chromium() as browser, local_page(browser, base_url, **context_options) as page:
+        yield page
+
+
+@contextmanager
+def served_api(settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn on 127.0.0.1; yields its base URL."""
+    with serve_app(create_app(settings)) as url:
+        yield url
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:

@@ -16,13 +16,11 @@ from playwright import sync_api
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from tarroitus.api.app import create_app
 from tarroitus.db import session_scope
 from tarroitus.models import WritebackEntry, WritebackStatus
 from tarroitus.settings import Settings
-from tests.api_server import serve_app
 from tests.dashboard_seed import DEAD_ERRORS, SeededProject, seed_project
-from tests.e2e.browser import chromium, local_page, requires_chromium, screenshot
+from tests.e2e.browser import chromium_page, requires_chromium, screenshot, served_api
 
 CHART_DAYS = 30
 
@@ -38,17 +36,14 @@ def project(committed_db: Engine) -> SeededProject:
 @pytest.fixture
 def base_url(settings: Settings, project: SeededProject) -> Iterator[str]:
     assert project.admin_key
-    with serve_app(create_app(settings)) as url:
+    with served_api(settings) as url:
         yield url
 
 
 @pytest.fixture
 def page(base_url: str) -> Iterator[Any]:
     """A Finnish-language page that may reach only the API under test; anything else is aborted and recorded."""
-    with (
-        chromium() as browser,
-        local_page(browser, base_url, locale="fi-FI", viewport={"width": 1280, "height": 900}) as opened,
-    ):
+    with chromium_page(base_url, locale="fi-FI", viewport={"width": 1280, "height": 900}) as opened:
         yield opened
 
 

@@ -22,14 +22,12 @@ from pypdf import PdfReader
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tarroitus.api.app import create_app
 from tarroitus.db import session_scope
 from tarroitus.models import Client, ClientRole, Item, LabelEvent, WritebackEntry, WritebackStatus
 from tarroitus.services.label_layout import PRESETS
 from tarroitus.services.label_render import POINTS_PER_MM
 from tarroitus.settings import Settings
-from tests.api_server import serve_app
-from tests.e2e.browser import chromium, local_page, requires_chromium, screenshot
+from tests.e2e.browser import chromium_page, requires_chromium, screenshot, served_api
 from tests.factories import make_client, make_item
 
 pytestmark = [requires_chromium, pytest.mark.slow]
@@ -88,16 +86,13 @@ def shelf(committed_db: Engine) -> Shelf:
 @pytest.fixture
 def base_url(settings: Settings, shelf: Shelf) -> Iterator[str]:
     assert shelf.key
-    with serve_app(create_app(settings)) as url:
+    with served_api(settings) as url:
         yield url
 
 
 @pytest.fixture
 def page(base_url: str) -> Iterator[Any]:
-    with (
-        chromium() as browser,
-        local_page(browser, base_url, locale="fi-FI", viewport={"width": 1366, "height": 900}) as opened,
-    ):
+    with chromium_page(base_url, locale="fi-FI", viewport={"width": 1366, "height": 900}) as opened:
         opened.add_init_script(RECORD_PRINTS)
         yield opened
 
@@ -326,12 +321,8 @@ def test_station_label_renders_in_chromium(base_url: str, shelf: Shelf) -> None:
     label = PRESETS["brother-ql-29"].book
     url = f"{base_url}/api/v1/items/{shelf.items['book'].item_record_id}/label?size=brother-ql-29"
     size = {"width": round(label.width_mm / 25.4 * 96), "height": round(label.height_mm / 25.4 * 96)}
-    with (
-        chromium() as browser,
-        local_page(
-            browser, base_url, viewport=size, device_scale_factor=4, extra_http_headers={"X-API-Key": shelf.key}
-        ) as opened,
-    ):
+    headers = {"X-API-Key": shelf.key}
+    with chromium_page(base_url, viewport=size, device_scale_factor=4, extra_http_headers=headers) as opened:
         # When
         response = opened.goto(url)
         # Then: both texts drawn whole inside the label
@@ -369,7 +360,7 @@ def test_station_labels_of_each_stock_side_by_side(base_url: str, shelf: Shelf) 
         "gap:24px;align-items:flex-end'>" + "".join(figures) + "</body>"
     )
     style = "<style>img{display:block;background:#fff;box-shadow:0 1px 4px #0003}figure{margin:0}</style>"
-    with chromium() as browser, local_page(browser, base_url, viewport={"width": 1100, "height": 400}) as opened:
+    with chromium_page(base_url, viewport={"width": 1100, "height": 400}) as opened:
         # When
         opened.set_content(style + sheet)
         # Then
