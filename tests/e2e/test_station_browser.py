@@ -297,9 +297,12 @@ def test_station_scan_print_report_and_double_scan(
         assert [entry.status for entry in entries] == [WritebackStatus.QUEUED]
     screenshot(page, "station-double-scan.png")
 
-    # When: a key press lands outside the scan field, then the station speaks English
+    # When: the station is switched to English with the keyboard, then a scan starts outside the scan field
+    page.focus("#language")
+    page.keyboard.press("ArrowDown")
+    sync_api.expect(page.locator("#language")).to_have_value("en")
+    assert page.locator("#scan-input").evaluate("input => input === document.activeElement")
     page.click("#current-title")
-    page.select_option("#language", "en")
     scan(page, items["book"].barcode)
     # Then
     sync_api.expect(wait_for_banner(page, "double_scan")).to_contain_text("was printed a moment ago")

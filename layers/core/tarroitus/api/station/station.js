@@ -187,6 +187,7 @@ function saveLabelChoice() {
   }
   localStorage.setItem(LABEL_STORAGE, JSON.stringify(choice));
   renderLabelSizes();
+  if (preset !== CUSTOM) focusScanField();
   const item = state.current.item;
   if (item && state.preview) showPreviewOf(item).catch(showLabelProblem);
 }
@@ -692,6 +693,11 @@ function loadJobs() {
   }
 }
 
+function focusScanField() {
+  // After a setting is chosen the next scan must reach the scan field, not the control still in focus.
+  if (!$("station").hidden) $("scan-input").focus();
+}
+
 function keepScannerInput(event) {
   // A scanner types wherever the focus is: send stray keys to the scan field unless a control is being used.
   if ($("station").hidden || event.ctrlKey || event.metaKey || event.altKey) return;
@@ -708,6 +714,7 @@ function wireEvents() {
     renderCurrent();
     renderRecent();
     renderConnection();
+    focusScanField();
   });
   $("signin-form").addEventListener("submit", signIn);
   $("signout").addEventListener("click", () => signOut());
