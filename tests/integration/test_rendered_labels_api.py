@@ -186,6 +186,7 @@ def test_label_refuses_text_that_does_not_fit(client: TestClient, db_session: Se
         ("width_mm=40&height_mm=20&text_height_mm=30", "query.text_height_mm"),
         ("width_mm=0&height_mm=20", "query.width_mm"),
         ("width_mm=2&height_mm=20", "query.width_mm"),
+        ("width_mm=40&height_mm=2", "query.height_mm"),
         ("format=png", "query.format"),
     ],
 )

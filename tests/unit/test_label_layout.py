@@ -131,7 +131,12 @@ def test_layout_refuses_characters_the_font_cannot_print(
 
 @pytest.mark.parametrize(
     ("width", "height", "text_height", "field"),
-    [(3, 12, 5, "query.width_mm"), (29, 12, 13, "query.text_height_mm"), (29, 12, 2, "query.text_height_mm")],
+    [
+        (3, 12, 5, "query.width_mm"),
+        (29, 2, 2, "query.height_mm"),
+        (29, 12, 13, "query.text_height_mm"),
+        (29, 12, 2, "query.text_height_mm"),
+    ],
 )
 def test_label_size_refuses_impossible_sizes(width: float, height: float, text_height: float, field: str) -> None:
     # When

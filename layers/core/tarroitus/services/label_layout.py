@@ -42,6 +42,12 @@ class LabelSize:
                 code="invalid_label_size",
                 details=[{"field": "query.width_mm", "message": "too narrow"}],
             )
+        if self.height_mm < MIN_TEXT_HEIGHT_MM:
+            raise InvalidInputError(
+                f"A label must be at least as high as the smallest text ({MIN_TEXT_HEIGHT_MM} mm)",
+                code="invalid_label_size",
+                details=[{"field": "query.height_mm", "message": "too low"}],
+            )
         if not MIN_TEXT_HEIGHT_MM <= self.text_height_mm <= self.height_mm:
             raise InvalidInputError(
                 f"The text height must be from {MIN_TEXT_HEIGHT_MM} mm to the label's height ({self.height_mm} mm)",
