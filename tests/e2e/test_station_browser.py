@@ -5,7 +5,8 @@ complete a print dialog (`window.print()` starts a print job that never ends), s
 each call instead, with the label and the @page rule in force at that moment; the print layout itself is
 checked by printing the page to PDF with Chromium's own print pipeline. Everything else is real: the
 look-ups, the label SVGs, the reports with their Idempotency-Keys, the heartbeat and the database rows.
-Screenshots go to tests/e2e/artifacts/ (station.png, station-double-scan.png, label.png, labels.png).
+Screenshots go to tests/e2e/artifacts/ (station.png, station-double-scan.png, station-duplicates.png, label.png,
+labels.png).
 """
 
 import base64
@@ -191,6 +192,7 @@ def test_station_scan_print_report_and_double_scan(
     wait_for_banner(page, "duplicates")
     choices = page.locator("[data-testid=choices] button")
     assert choices.count() == 2
+    screenshot(page, "station-duplicates.png")
     page.locator(f"[data-testid=choices] button[data-item-id='{items['cd'].item_record_id}']").click()
     sync_api.expect(recent_row(page, items["cd"], "recorded")).to_have_count(1)
     # Then: the CD label of the preset, on a page of its size

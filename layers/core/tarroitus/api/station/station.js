@@ -277,6 +277,7 @@ function renderCurrent() {
   line.replaceChildren(
     ...[text, banner.detail ? el("span", { class: "banner-detail" }, banner.detail) : null].filter(Boolean),
   );
+  for (const id of ["label-line", "current-title", "current-facts"]) $(id).hidden = !item;
   const classification = item?.classification ?? (item ? t("current.no_classification") : "");
   $("current-classification").textContent = classification;
   $("current-classification").dataset.missing = item && !item.classification ? "true" : "false";
