@@ -102,11 +102,10 @@ class ItemStage:
         self._connection = _driver_connection(session)
         self._copy_sql = f"COPY {_STAGE} (ord, {', '.join(self.columns)}) FROM STDIN (FORMAT BINARY)"
         self._copy_types = ["int8", *map(copy_type, self.columns)]
-        staged = ", ".join(f"{column}::text AS {column}" if column in _JSON_COLUMNS else column for column in SYNC_COLUMNS)
         with self._connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ON COMMIT DROP AS "
-                f"SELECT 0::bigint AS ord, {staged} FROM items WITH NO DATA"
+                f"SELECT 0::bigint AS ord, {_as_staged(SYNC_COLUMNS)} FROM items WITH NO DATA"
             )
             cursor.execute(f"TRUNCATE {_STAGE}")
 
@@ -142,11 +141,11 @@ def update_bib_columns(session: Session, *, bibs: Iterable[Mapping[str, Any]]) -
     A deleted item's row stays as it was when it was deleted.
     """
     stage_columns = ("bib_record_id", *BIB_COLUMNS)
-    staged = ", ".join(f"{column}::text AS {column}" if column in _JSON_COLUMNS else column for column in stage_columns)
     connection = _driver_connection(session)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_BIB_STAGE} ON COMMIT DROP AS SELECT {staged} FROM items WITH NO DATA"
+            f"CREATE TEMP TABLE IF NOT EXISTS {_BIB_STAGE} ON COMMIT DROP AS "
+            f"SELECT {_as_staged(stage_columns)} FROM items WITH NO DATA"
         )
         cursor.execute(f"TRUNCATE {_BIB_STAGE}")
         values = _values(bibs, stage_columns)
@@ -258,6 +257,11 @@ def _copy_position(context: str | None) -> tuple[int | None, str | None]:
     if found is None:
         return None, None
     return int(found["line"]), found["column"]
+
+
+def _as_staged(columns: Sequence[str]) -> str:
+    """A select list of item columns with JSON columns as their text (what a binary COPY sends)."""
+    return ", ".join(f"{column}::text AS {column}" if column in _JSON_COLUMNS else column for column in columns)
 
 
 def _as_stored(columns: Sequence[str]) -> str:
