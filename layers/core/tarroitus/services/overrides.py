@@ -16,6 +16,7 @@ are refused; the classification must be non-empty text of at most 100 characters
 appear once per file.
 """
 
+import collections
 import csv
 import io
 import itertools
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 from tarroitus.errors import BadRequestError, InvalidInputError
 from tarroitus.repositories.item_columns import column_limits
 from tarroitus.repositories.item_overrides import OverrideCandidate, OverrideStage
-from tarroitus.services.upload_streams import PARQUET_MAGIC, InflatedSize, ParquetReader, text_lines
+from tarroitus.services.upload_streams import PARQUET_MAGIC, InflatedSize, ParquetReader, inflated_blocks, text_lines
 from tarroitus.services.uploads import DEFAULT_INFLATED_LIMIT
 
 MAX_CLASSIFICATION_LENGTH = 100
@@ -129,7 +130,9 @@ def mapping_records(data: bytes, cap: InflatedSize) -> tuple[str, Iterator[Recor
 
 
 def _csv_records(data: bytes, cap: InflatedSize) -> Iterator[Record]:
-    lines = text_lines(io.BytesIO(data), cap, code=_CODE, gzip_code=_CODE)
+    upload = io.BytesIO(data)
+    collections.deque(inflated_blocks(upload, cap, gzip_code=_CODE), maxlen=0)
+    lines = text_lines(upload, cap, code=_CODE, gzip_code=_CODE)
     first_line = next(lines, "")
     delimiter = max(_DELIMITERS, key=first_line.count)
     reader = csv.reader(itertools.chain([first_line], lines), delimiter=delimiter, quotechar='"', strict=True)

@@ -3,13 +3,14 @@
 An upload's bytes are never inflated or decoded whole. A gzip stream is read a block at a time and
 refused with 413 the moment its inflated size passes the cap (`MAX_UPLOAD_INFLATED_BYTES`); text
 is handed on one physical line at a time with its number; a Parquet file is read in batches, and
-the size of each batch's cells (as text) counts against the same cap before any of its rows
-becomes a Python object. Memory therefore stays at a few blocks or one batch, whatever the file.
+the size of its cells (as text) is measured against the same cap, batch by batch, before any of
+its rows becomes a Python object. Memory therefore stays at a few blocks or one batch, whatever the file.
 
 Parquet needs polars, which only the analytics layer carries: it is imported when a Parquet file
 arrives, never when the API starts.
 """
 
+import collections
 import gzip
 import hashlib
 import zlib
@@ -59,17 +60,27 @@ def peek(upload: Reader, size: int = 4) -> bytes:
 
 
 def inflated_digest(upload: Reader, cap: InflatedSize, *, prefix: bytes, gzip_code: str) -> str:
-    """SHA-256 of `prefix` and the file's content (gzip inflated), read once; 413 past the cap, 400 for bad gzip."""
+    """SHA-256 of `prefix` and the file's content (gzip inflated); 413 past the cap, 400 for bad gzip."""
     digest = hashlib.sha256(prefix)
+    for block in inflated_blocks(upload, cap, gzip_code=gzip_code):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def inflated_blocks(upload: Reader, cap: InflatedSize, *, gzip_code: str) -> Iterator[bytes]:
+    """The file's content (gzip inflated) a block at a time; 413 the moment it passes the cap, 400 for bad gzip.
+
+    Inflating is zlib's work alone, so reading a file through once before parsing it refuses a bomb
+    in a fraction of a second, before any row is parsed.
+    """
     size = 0
     with _inflated(upload, gzip_code) as stream:
         while block := stream.read(BLOCK_BYTES):
             size += len(block)
             if size > cap.limit:
                 raise cap.refuse()
-            digest.update(block)
+            yield block
     upload.seek(0)
-    return digest.hexdigest()
 
 
 def text_lines(upload: Reader, cap: InflatedSize, *, code: str, gzip_code: str) -> Iterator[str]:
@@ -105,8 +116,9 @@ class ParquetBatch:
 class ParquetReader:
     """A Parquet upload read in batches within the cap (polars; without it, 422 saying `unavailable`).
 
-    `columns` are the file's column names; `batches()` gives its rows as tuples in that order. A file
-    polars cannot read is a BadRequestError with `code`.
+    `columns` are the file's column names; `batches()` gives its rows as tuples in that order. The
+    file is measured first, batch by batch without a row becoming a Python object, so a file past the
+    cap is refused before any of it is parsed. A file polars cannot read is a BadRequestError (`code`).
     """
 
     def __init__(self, data: bytes, cap: InflatedSize, *, code: str, unavailable: str) -> None:
@@ -122,9 +134,17 @@ class ParquetReader:
         self._row_count = int(self._read(lambda: self._frame.select(pl.len()).collect().item()))
         if self._row_count * max(1, len(self.columns)) > cap.limit:
             raise cap.refuse()
+        collections.deque(self._sized_batches(), maxlen=0)
 
     def batches(self) -> Iterator[ParquetBatch]:
-        """The file's rows, at most PARQUET_SLICE_BYTES of cell text at a time; 413 past the cap.
+        """The file's rows, at most PARQUET_SLICE_BYTES of cell text at a time."""
+        for first_row, frame, row_bytes in self._sized_batches():
+            for start, length in _slices(row_bytes, PARQUET_SLICE_BYTES):
+                rows = self._read(partial(_rows, frame, start, length))
+                yield ParquetBatch(first_row + start, rows)
+
+    def _sized_batches(self) -> Iterator[tuple[int, Any, list[int]]]:
+        """Each batch's first row number, frame and rows' sizes as text; 413 past the cap.
 
         A row whose cells come to more than MAX_LINE_BYTES is refused like an over-long line of text.
         """
@@ -141,9 +161,7 @@ class ParquetReader:
             if too_long is not None:
                 message = f"the row's cells are longer than {MAX_LINE_BYTES} bytes"
                 raise _position_error(self._code, "row", first_row + too_long, message)
-            for start, length in _slices(row_bytes, PARQUET_SLICE_BYTES):
-                rows = self._read(partial(_rows, frame, start, length))
-                yield ParquetBatch(first_row + start, rows)
+            yield first_row, frame, row_bytes
             first_row += frame.height
         # polars decodes batches in threads of its own: a panic there (a damaged file) ends the batches early.
         if first_row - 1 != self._row_count:
