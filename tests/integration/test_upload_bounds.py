@@ -252,7 +252,7 @@ def test_a_value_the_database_refuses_after_validation_is_400_naming_line_and_co
     client: TestClient, db_session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given: the cell checks let everything through, so PostgreSQL itself refuses the long barcode
-    monkeypatch.setattr(item_mapping, "_legacy_text", lambda value, column, max_length=None: value or None)
+    monkeypatch.setattr(item_mapping, "_text_converter", lambda column, max_length: lambda value: value or None)
     monkeypatch.setattr(uploads, "CHUNK_ROWS", 2)
     api_key = key(db_session, ClientRole.SYNC)
     rows = [legacy_row(number) for number in range(1, 5)] + [legacy_row(5, barcode="3" * 65)]

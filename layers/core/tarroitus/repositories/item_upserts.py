@@ -116,13 +116,20 @@ class ItemStage:
         self.received += len(rows)
 
     def merge(self) -> UpsertCounts:
-        """Insert or update every staged key in one statement: only rows whose synced columns changed."""
+        """Insert or update every staged key in one statement: only rows whose synced columns changed.
+
+        Keys are counted first (a hash of the ids alone): only a stage that repeats a key pays for
+        sorting its rows to keep the last of each.
+        """
         if self.received == 0:
             return UpsertCounts()
         with self._connection.cursor() as cursor, _refusals((), self.columns):
-            cursor.execute(_upsert_sql(self.columns))
+            cursor.execute(f"SELECT count(*) FROM (SELECT FROM {_STAGE} GROUP BY item_record_id) AS k")
+            found = cursor.fetchone()
+            distinct = int(found[0]) if found else 0
+            cursor.execute(_upsert_sql(self.columns, repeated=distinct < self.received))
             row = cursor.fetchone()
-        distinct, inserted, written = (int(value) for value in row) if row else (0, 0, 0)
+        inserted, written = (int(value) for value in row) if row else (0, 0)
         return UpsertCounts(received=self.received, distinct=distinct, inserted=inserted, updated=written - inserted)
 
 
@@ -275,16 +282,19 @@ def _changed(target: str, source: str, columns: Sequence[str]) -> str:
     return f"({left}) IS DISTINCT FROM ({right})"
 
 
-def _upsert_sql(columns: Sequence[str]) -> str:
+def _upsert_sql(columns: Sequence[str], *, repeated: bool) -> str:
     listed = ", ".join(columns)
     updated = [column for column in columns if column != "item_record_id"]
     assignments = ", ".join(f"{column} = excluded.{column}" for column in updated)
+    source = f"SELECT {_as_stored(columns)} FROM {_STAGE}"
+    if repeated:
+        source = (
+            f"SELECT DISTINCT ON (item_record_id) {_as_stored(columns)} FROM {_STAGE} ORDER BY item_record_id, ord DESC"
+        )
     return (
-        f"WITH source AS (SELECT DISTINCT ON (item_record_id) {_as_stored(columns)} FROM {_STAGE} "
-        "ORDER BY item_record_id, ord DESC), "
-        f"written AS (INSERT INTO items AS i ({listed}, synced_at) SELECT {listed}, now() FROM source "
+        f"WITH written AS (INSERT INTO items AS i ({listed}, synced_at) SELECT {listed}, now() FROM ({source}) AS s "
         f"ON CONFLICT (item_record_id) DO UPDATE SET {assignments}, synced_at = excluded.synced_at "
         f"WHERE {_changed('i', 'excluded', updated)} "
         "RETURNING (xmax = 0) AS inserted) "
-        "SELECT (SELECT count(*) FROM source), count(*) FILTER (WHERE inserted), count(*) FROM written"
+        "SELECT count(*) FILTER (WHERE inserted), count(*) FROM written"
     )

@@ -23,7 +23,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import lru_cache, partial
+from functools import lru_cache
+from operator import call, itemgetter
 from typing import Any
 
 from tarroitus.repositories.item_columns import column_limits
@@ -207,9 +208,9 @@ class LegacyRows:
     def __init__(self, header: Sequence[str]) -> None:
         self.columns = legacy_columns(header)
         position = {name: index for index, name in enumerate(header)}
-        self._cells = [
-            (position[column], _legacy_converter(column)) for column in self.columns if column in LEGACY_UPLOAD_COLUMNS
-        ]
+        cell_columns = [column for column in self.columns if column in LEGACY_UPLOAD_COLUMNS]
+        self._converters = [_legacy_converter(column) for column in cell_columns]
+        self._pick = _picker([position[column] for column in cell_columns])
         self._shelfmark = position.get("shelfmark_json")
         self._main_entry = lru_cache(maxsize=MAIN_ENTRY_CACHE_SIZE)(_legacy_main_entry)
 
@@ -229,7 +230,7 @@ class LegacyRows:
         return row
 
     def _convert(self, cells: Sequence[object]) -> tuple[list[object], MainEntry | None]:
-        values = [convert(cells[position]) for position, convert in self._cells]
+        values = list(map(call, self._converters, self._pick(cells)))
         if values[0] is None:
             raise RowError("item_record_id is empty", column="item_record_id")
         if self._shelfmark is None:
@@ -238,16 +239,43 @@ class LegacyRows:
         return values, self._main_entry(raw if raw is None or isinstance(raw, str) else str(raw))
 
 
+def _picker(positions: list[int]) -> Callable[[Sequence[object]], Sequence[object]]:
+    """A function taking a row's cells at `positions`, in that order, as a sequence."""
+    if len(positions) == 1:
+        return lambda cells: (cells[positions[0]],)
+    return itemgetter(*positions)
+
+
 def _legacy_converter(column: str) -> Callable[[object], object]:
     limits = column_limits(column)
     if column not in _LEGACY_INT_COLUMNS:
-        return partial(_legacy_text, column=column, max_length=limits.max_length)
+        return _text_converter(column, limits.max_length)
     lowest = limits.min_value if limits.min_value is not None else -_MAX_INT
     highest = limits.max_value if limits.max_value is not None else _MAX_INT
-    return partial(_legacy_int, column=column, lowest=lowest, highest=highest)
+    return _int_converter(column, _DATABASE_ID_TYPES.get(column), lowest, highest)
 
 
-def _legacy_int(value: object, column: str, lowest: int = -_MAX_INT, highest: int = _MAX_INT) -> int | None:
+def _int_converter(column: str, type_code: int | None, lowest: int, highest: int) -> Callable[[object], int | None]:
+    """A cell's integer (a Sierra database id as its record number) within `lowest..highest`, or None when empty."""
+
+    def convert(value: object) -> int | None:
+        number: int | None
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            number = int(value)
+        else:
+            number = _legacy_int(value, column)
+            if number is None:
+                return None
+        if type_code is not None:
+            number = _record_number_from_database_id(number, type_code, column)
+        if not lowest <= number <= highest:
+            raise RowError(f"{column} {number} is outside {lowest}..{highest}", column=column)
+        return number
+
+    return convert
+
+
+def _legacy_int(value: object, column: str) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool) or not isinstance(value, int | str):
@@ -255,13 +283,7 @@ def _legacy_int(value: object, column: str, lowest: int = -_MAX_INT, highest: in
     text = str(value).strip()
     if not _INTEGER.fullmatch(text) or abs(int(text)) > _MAX_INT:
         raise RowError(f"{column} must be an integer, got {text[:40]!r}", column=column)
-    number = int(text)
-    type_code = _DATABASE_ID_TYPES.get(column)
-    if type_code is not None:
-        number = _record_number_from_database_id(number, type_code, column)
-    if not lowest <= number <= highest:
-        raise RowError(f"{column} {number} is outside {lowest}..{highest}", column=column)
-    return number
+    return int(text)
 
 
 def _record_number_from_database_id(number: int, type_code: int, column: str) -> int:
@@ -275,21 +297,26 @@ def _record_number_from_database_id(number: int, type_code: int, column: str) ->
     return low
 
 
-def _legacy_text(value: object, column: str, max_length: int | None = None) -> str | None:
-    if value is None:
-        return None
-    if value.__class__ is not str:
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise RowError(f"{column} must be text, got {type(value).__name__}", column=column)
-        value = str(value)
-    text = _text(value)
-    if text is None:
-        return None
-    if max_length is not None and len(text) > max_length:
-        raise RowError(f"{column} is longer than {max_length} characters ({len(text)})", column=column)
-    if "\x00" in text:
-        raise RowError(f"{column} contains a NUL character", column=column)
-    return text
+def _text_converter(column: str, max_length: int | None) -> Callable[[object], str | None]:
+    """A cell's text, stripped (None when blank), at most `max_length` characters and without NUL."""
+
+    def convert(value: object) -> str | None:
+        if not isinstance(value, str):
+            if value is None:
+                return None
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise RowError(f"{column} must be text, got {type(value).__name__}", column=column)
+            value = str(value)
+        text = value.strip()
+        if not text:
+            return None
+        if max_length is not None and len(text) > max_length:
+            raise RowError(f"{column} is longer than {max_length} characters ({len(text)})", column=column)
+        if "\x00" in text:
+            raise RowError(f"{column} contains a NUL character", column=column)
+        return text
+
+    return convert
 
 
 def _legacy_main_entry(value: str | None) -> MainEntry:
