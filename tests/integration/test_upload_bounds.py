@@ -4,7 +4,7 @@ cannot hold answers 400 naming the line (or row) and column, with nothing writte
 import gzip
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import polars as pl
@@ -196,40 +196,40 @@ def test_legacy_cell_its_column_cannot_hold_is_400_naming_line_and_column(
     assert nothing_written(db_session)
 
 
-@pytest.mark.parametrize(
-    ("column", "value"), CELLS_POSTGRESQL_CANNOT_HOLD, ids=[c for c, _ in CELLS_POSTGRESQL_CANNOT_HOLD]
-)
-def test_v1_cell_its_column_cannot_hold_is_400_with_line_and_column_in_details(
-    client: TestClient, db_session: Session, column: str, value: str
-) -> None:
-    # Given
-    api_key = key(db_session, ClientRole.SYNC)
-    data = legacy_tsv_gz([legacy_row(1), legacy_row(2, **{column: value})])
-    # When
-    response = post_v1(client, api_key, data)
-    # Then
-    assert response.status_code == 400, response.text
-    detail = response.json()["error"]["details"][0]
-    assert (detail["line"], detail["column"]) == (3, column)
-    assert nothing_written(db_session)
+def tsv_file(rows: list[dict[str, Any]]) -> bytes:
+    """The rows as the agent's gzip TSV."""
+    return legacy_tsv_gz(rows)
+
+
+def parquet_file(rows: list[dict[str, Any]]) -> bytes:
+    """The rows as Parquet, integer columns typed."""
+    return legacy_parquet([{**row, "itype_code_num": int(row["itype_code_num"])} for row in rows])
 
 
 @pytest.mark.parametrize(
     ("column", "value"), CELLS_POSTGRESQL_CANNOT_HOLD, ids=[c for c, _ in CELLS_POSTGRESQL_CANNOT_HOLD]
 )
-def test_parquet_cell_its_column_cannot_hold_is_400_naming_row_and_column(
-    client: TestClient, db_session: Session, column: str, value: str
+@pytest.mark.parametrize(
+    ("build", "unit", "position"), [(tsv_file, "line", 3), (parquet_file, "row", 2)], ids=["tsv", "parquet"]
+)
+def test_v1_cell_its_column_cannot_hold_is_400_with_position_and_column_in_details(
+    client: TestClient,
+    db_session: Session,
+    column: str,
+    value: str,
+    build: Callable[[list[dict[str, Any]]], bytes],
+    unit: str,
+    position: int,
 ) -> None:
-    # Given
+    # Given: the second data row carries the cell
     api_key = key(db_session, ClientRole.SYNC)
-    typed = int(value) if column == "itype_code_num" else value
-    data = legacy_parquet([legacy_row(1), legacy_row(2, **{column: typed})])
+    data = build([legacy_row(1), legacy_row(2, **{column: value})])
     # When
     response = post_v1(client, api_key, data)
     # Then
     assert response.status_code == 400, response.text
     detail = response.json()["error"]["details"][0]
-    assert (detail["row"], detail["column"]) == (2, column)
+    assert (detail[unit], detail["column"]) == (position, column)
     assert nothing_written(db_session)
 
 

@@ -30,8 +30,8 @@ class OverrideCandidate(NamedTuple):
 
 
 @dataclass(frozen=True)
-class Rejection:
-    """A staged row that names no usable item: where it is, what it names, and why."""
+class RejectedRow:
+    """A mapping row that cannot be applied: where it is, what it names, and why."""
 
     position: int
     key: str
@@ -44,7 +44,7 @@ class Resolution:
 
     resolved: int
     rejected: int
-    first_rejections: list[Rejection]
+    first_rejections: list[RejectedRow]
 
 
 class OverrideStage:
@@ -85,7 +85,7 @@ class OverrideStage:
                 "ORDER BY position LIMIT %s",
                 (unit, listed),
             )
-            rejections = [Rejection(int(position), str(key), str(reason)) for position, key, reason in cursor]
+            rejections = [RejectedRow(int(position), str(key), str(reason)) for position, key, reason in cursor]
         resolved, rejected = (int(value) for value in counts) if counts else (0, 0)
         return Resolution(resolved, rejected, rejections)
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from tarroitus.errors import BadRequestError, InvalidInputError
 from tarroitus.repositories.item_columns import column_limits
-from tarroitus.repositories.item_overrides import OverrideCandidate, OverrideStage
+from tarroitus.repositories.item_overrides import OverrideCandidate, OverrideStage, RejectedRow
 from tarroitus.services.upload_streams import PARQUET_MAGIC, InflatedSize, ParquetReader, inflated_blocks, text_lines
 from tarroitus.services.uploads import DEFAULT_INFLATED_LIMIT
 
@@ -48,15 +48,6 @@ _MAX_ITEM_ID = column_limits("item_record_id").max_value or 0
 tracer = Tracer()
 
 Record = tuple[int, dict[str, object]]
-
-
-@dataclass(frozen=True)
-class RejectedRow:
-    """A row that cannot be applied: where it is, what it names, and why."""
-
-    position: int
-    key: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -97,7 +88,7 @@ def load_classification_overrides(
         stage.copy(candidates)
         rows += len(chunk)
     resolution = stage.resolve(unit=unit, listed=LISTED_REJECTIONS)
-    rejected += [RejectedRow(row.position, row.key, row.reason) for row in resolution.first_rejections]
+    rejected += resolution.first_rejections
     rejected.sort(key=lambda row: row.position)
     rejected_count += resolution.rejected
     applied = resolution.resolved if rejected_count == 0 and not dry_run else 0
