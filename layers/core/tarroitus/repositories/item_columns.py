@@ -42,7 +42,7 @@ def column_limits(column: str) -> ColumnLimits:
 
 @cache
 def copy_type(column: str) -> str:
-    """The PostgreSQL type a binary COPY sends `items.<column>` as (JSONB travels as its JSON text)."""
+    """The PostgreSQL type a binary COPY sends `items.<column>` as."""
     sql_type = Item.__table__.c[column].type
     if isinstance(sql_type, BigInteger):
         return "int8"
@@ -52,6 +52,8 @@ def copy_type(column: str) -> str:
         return "bool"
     if isinstance(sql_type, DateTime):
         return "timestamptz"
-    if isinstance(sql_type, String | JSONB):
+    if isinstance(sql_type, JSONB):
+        return "jsonb"
+    if isinstance(sql_type, String):
         return "text"
     raise TypeError(f"items.{column} has a type binary COPY does not send: {sql_type!r}")

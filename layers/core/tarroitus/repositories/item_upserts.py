@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import psycopg
+from psycopg.types.json import set_json_dumps
 from sqlalchemy.orm import Session
 
 from tarroitus.repositories.item_columns import copy_type
@@ -105,7 +106,7 @@ class ItemStage:
         with self._connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ON COMMIT DROP AS "
-                f"SELECT 0::bigint AS ord, {_as_staged(SYNC_COLUMNS)} FROM items WITH NO DATA"
+                f"SELECT 0::bigint AS ord, {', '.join(SYNC_COLUMNS)} FROM items WITH NO DATA"
             )
             cursor.execute(f"TRUNCATE {_STAGE}")
 
@@ -152,7 +153,7 @@ def update_bib_columns(session: Session, *, bibs: Iterable[Mapping[str, Any]]) -
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {_BIB_STAGE} ON COMMIT DROP AS "
-            f"SELECT {_as_staged(stage_columns)} FROM items WITH NO DATA"
+            f"SELECT {', '.join(stage_columns)} FROM items WITH NO DATA"
         )
         cursor.execute(f"TRUNCATE {_BIB_STAGE}")
         values = _values(bibs, stage_columns)
@@ -163,7 +164,7 @@ def update_bib_columns(session: Session, *, bibs: Iterable[Mapping[str, Any]]) -
         assignments = ", ".join(f"{column} = b.{column}" for column in BIB_COLUMNS)
         cursor.execute(
             f"UPDATE items AS i SET {assignments}, synced_at = now() "
-            f"FROM (SELECT DISTINCT ON (bib_record_id) {_as_stored(stage_columns)} FROM {_BIB_STAGE}) AS b "
+            f"FROM (SELECT DISTINCT ON (bib_record_id) * FROM {_BIB_STAGE}) AS b "
             f"WHERE i.bib_record_id = b.bib_record_id AND NOT i.deleted AND {_changed('i', 'b', BIB_COLUMNS)}"
         )
         return cursor.rowcount
@@ -239,6 +240,8 @@ def _values(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> list[l
 
 
 def _copy_rows(cursor: psycopg.Cursor[Any], copy_sql: str, types: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    # JSON values arrive serialised (`_values`): the jsonb dumper sends them as they are.
+    set_json_dumps(_as_is, cursor)
     with cursor.copy(copy_sql) as copy:
         copy.set_types(types)
         for row in rows:
@@ -266,14 +269,8 @@ def _copy_position(context: str | None) -> tuple[int | None, str | None]:
     return int(found["line"]), found["column"]
 
 
-def _as_staged(columns: Sequence[str]) -> str:
-    """A select list of item columns with JSON columns as their text (what a binary COPY sends)."""
-    return ", ".join(f"{column}::text AS {column}" if column in _JSON_COLUMNS else column for column in columns)
-
-
-def _as_stored(columns: Sequence[str]) -> str:
-    """A select list of staged columns with JSON text cast back to its column type."""
-    return ", ".join(f"{column}::jsonb AS {column}" if column in _JSON_COLUMNS else column for column in columns)
+def _as_is(json_text: str) -> str:
+    return json_text
 
 
 def _changed(target: str, source: str, columns: Sequence[str]) -> str:
@@ -286,11 +283,9 @@ def _upsert_sql(columns: Sequence[str], *, repeated: bool) -> str:
     listed = ", ".join(columns)
     updated = [column for column in columns if column != "item_record_id"]
     assignments = ", ".join(f"{column} = excluded.{column}" for column in updated)
-    source = f"SELECT {_as_stored(columns)} FROM {_STAGE}"
+    source = f"SELECT {listed} FROM {_STAGE}"
     if repeated:
-        source = (
-            f"SELECT DISTINCT ON (item_record_id) {_as_stored(columns)} FROM {_STAGE} ORDER BY item_record_id, ord DESC"
-        )
+        source = f"SELECT DISTINCT ON (item_record_id) {listed} FROM {_STAGE} ORDER BY item_record_id, ord DESC"
     return (
         f"WITH written AS (INSERT INTO items AS i ({listed}, synced_at) SELECT {listed}, now() FROM ({source}) AS s "
         f"ON CONFLICT (item_record_id) DO UPDATE SET {assignments}, synced_at = excluded.synced_at "
