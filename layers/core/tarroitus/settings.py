@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     sync_changes_lookback_seconds: int = Field(default=300, ge=0, le=86400)
     sync_interval_seconds: int = Field(default=300, ge=10)
     sync_function_name: str | None = None
+    # How far ahead of the server's clock an uploaded sync timestamp (the changes watermark) may be.
+    sync_timestamp_max_future_seconds: int = Field(default=300, ge=0, le=86400)
 
     # Writeback.
     sierra_update_interval_seconds: int = Field(default=30, ge=1)
