@@ -114,9 +114,7 @@ def test_create_label_idempotency_key_reused_for_another_item_is_409(client: Tes
     assert label_events(db_session, second_item.item_record_id) == 0
 
 
-def test_create_label_idempotency_key_reused_with_another_body_is_422(
-    client: TestClient, db_session: Session
-) -> None:
+def test_create_label_idempotency_key_reused_with_another_body_is_422(client: TestClient, db_session: Session) -> None:
     # Given: a print recorded with a body under a key
     _, key = make_client(db_session, role=ClientRole.PRINTER)
     item = make_item(db_session, classification="84.2", signum="KIV")

@@ -112,6 +112,28 @@ def test_api_flows_log_no_key_or_secret(
     assert leaked == [], f"secrets found in the logs: {leaked}"
 
 
+def test_keys_sent_in_a_query_string_are_refused_and_not_logged(
+    api_handler: ModuleType, committed_db: Engine, settings: Settings, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Given: a valid admin key and a station's key, sent as query parameters instead of headers
+    admin_key = "admin-key-from-the-secret-" + uuid.uuid4().hex
+    with session_scope(committed_db) as session:
+        pepper = settings.api_key_pepper.get_secret_value()
+        ensure_admin_client(session, name="bootstrap-admin", api_key=admin_key, pepper=pepper)
+        barcode = make_item(session).barcode
+    # When: through the API Lambda, everything logged at DEBUG
+    with all_logs_at_debug() as logs:
+        answers = [
+            invoke(api_handler, "GET", "/api/v1/items", query={"api_key": admin_key})["statusCode"],
+            invoke(api_handler, "GET", f"/itemdata/{barcode}", query={"x-api-key": admin_key})["statusCode"],
+            invoke(api_handler, "GET", "/api/v1/status", query={"token": admin_key, "limit": "1"})["statusCode"],
+        ]
+    output = capfd.readouterr()
+    # Then
+    assert answers == [401, 403, 401]
+    assert admin_key not in "\n".join([logs.text, output.out, output.err])
+
+
 @pytest.fixture
 def small_simulator() -> Iterator[RunningSimulator]:
     """A simulator with 200 items, so that a full sync logged at DEBUG stays small."""
