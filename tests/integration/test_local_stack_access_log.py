@@ -1,18 +1,16 @@
 """The local stack's access log: a key sent in a query string is refused and never written to the log."""
 
 import logging
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from local_stack.stack import configure_access_log
 
 from tarroitus.api.app import create_app
 from tarroitus.settings import Settings
+from tests.api_server import serve_app
 from tests.log_capture import all_logs_at_debug
 
 KEY = "trt_" + "QueryStringKey0123456789abcdefghijklmnopqrstu"
@@ -22,22 +20,14 @@ ADOPTED_KEY = "legacy-station-key-0123456789"
 @pytest.fixture
 def access_logged_api(settings: Settings) -> Iterator[str]:
     """The API behind uvicorn with its access log on, configured as `make dev` configures it."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="info", access_log=True, lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    configure_access_log()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listener.close()
-        for each in list(logging.getLogger("uvicorn.access").filters):
-            logging.getLogger("uvicorn.access").removeFilter(each)
+    access_log = logging.getLogger("uvicorn.access")
+    with serve_app(create_app(settings), access_log=True) as base_url:
+        configure_access_log()
+        try:
+            yield base_url
+        finally:
+            for each in list(access_log.filters):
+                access_log.removeFilter(each)
 
 
 def test_keys_in_a_query_string_are_refused_and_masked_in_the_access_log(access_logged_api: str) -> None:

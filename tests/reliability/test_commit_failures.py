@@ -101,16 +101,20 @@ def load_overrides(session: Session) -> dict[str, Any]:
     }
 
 
-def upload_sync_batch(session: Session) -> dict[str, Any]:
+def _sync_batch(session: Session, *, url: str, key_header: str, item_id: int) -> dict[str, Any]:
     agent = _key(session, ClientRole.SYNC)
-    batch = legacy_tsv_gz([legacy_row(7_100_001)])
+    batch = legacy_tsv_gz([legacy_row(item_id)])
     return {
         "method": "POST",
-        "url": "/api/v1/sync",
-        "headers": {"X-API-Key": agent},
+        "url": url,
+        "headers": {key_header: agent},
         "files": {"file": ("data.tsv.gz", batch, "application/gzip")},
         "data": {"timestamp": datetime.now(UTC).isoformat()},
     }
+
+
+def upload_sync_batch(session: Session) -> dict[str, Any]:
+    return _sync_batch(session, url="/api/v1/sync", key_header="X-API-Key", item_id=7_100_001)
 
 
 def retry_dead_letters(session: Session) -> dict[str, Any]:
@@ -136,15 +140,7 @@ def legacy_print(session: Session) -> dict[str, Any]:
 
 
 def legacy_sync_batch(session: Session) -> dict[str, Any]:
-    agent = _key(session, ClientRole.SYNC)
-    batch = legacy_tsv_gz([legacy_row(7_100_002)])
-    return {
-        "method": "POST",
-        "url": "/sync",
-        "headers": {"x-api-key": agent},
-        "files": {"file": ("data.tsv.gz", batch, "application/gzip")},
-        "data": {"timestamp": datetime.now(UTC).isoformat()},
-    }
+    return _sync_batch(session, url="/sync", key_header="x-api-key", item_id=7_100_002)
 
 
 WRITE_ROUTES = [

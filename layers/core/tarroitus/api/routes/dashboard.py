@@ -52,6 +52,19 @@ def asset_response(request: Request, asset: Asset, *, cache_control: str, if_non
     return response
 
 
+def versioned_asset_response(
+    request: Request, asset: Asset | None, *, version: str | None, if_none_match: str | None
+) -> Response:
+    """An asset asked for by name: cached for a year when asked for by its current version, else revalidated.
+
+    404 when there is no such asset.
+    """
+    if asset is None:
+        raise NotFoundError("Not Found")
+    cache_control = IMMUTABLE if version == asset.version else REVALIDATE
+    return asset_response(request, asset, cache_control=cache_control, if_none_match=if_none_match)
+
+
 @router.api_route("/", methods=["GET", "HEAD"], response_class=Response)
 def read_dashboard(request: Request, if_none_match: IfNoneMatch = None) -> Response:
     """The dashboard page."""
@@ -66,8 +79,4 @@ def read_dashboard_asset(
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     """A dashboard asset; cached for a year when asked for by its current version, else revalidated."""
-    asset = static_assets().get(name)
-    if asset is None:
-        raise NotFoundError("Not Found")
-    cache_control = IMMUTABLE if v == asset.version else REVALIDATE
-    return asset_response(request, asset, cache_control=cache_control, if_none_match=if_none_match)
+    return versioned_asset_response(request, static_assets().get(name), version=v, if_none_match=if_none_match)

@@ -15,8 +15,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagge
 from fastapi.responses import HTMLResponse
 
 from tarroitus.api.dashboard_assets import Asset, make_asset
-from tarroitus.api.routes.dashboard import IMMUTABLE, REVALIDATE, asset_response
-from tarroitus.errors import NotFoundError
+from tarroitus.api.routes.dashboard import versioned_asset_response
 
 router = APIRouter(tags=["docs"], include_in_schema=False)
 
@@ -97,8 +96,4 @@ def read_docs_asset(
     if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
 ) -> Response:
     """A docs asset; cached for a year when asked for by its current version, else revalidated."""
-    asset = docs_assets().get(name)
-    if asset is None:
-        raise NotFoundError("Not Found")
-    cache_control = IMMUTABLE if v == asset.version else REVALIDATE
-    return asset_response(request, asset, cache_control=cache_control, if_none_match=if_none_match)
+    return versioned_asset_response(request, docs_assets().get(name), version=v, if_none_match=if_none_match)
