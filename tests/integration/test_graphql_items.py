@@ -108,6 +108,7 @@ def test_graphql_refuses_an_id_that_is_not_a_64_bit_integer_as_invalid_input(
     assert "data" not in body, body
     assert error_codes(body) == ["invalid_query"], body
     assert "BigInt" in body["errors"][0]["message"]
+    assert body["errors"][0]["locations"], body
 
 
 def test_graphql_items_by_barcode_lists_duplicates_live_first(

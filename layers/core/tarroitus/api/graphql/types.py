@@ -41,7 +41,10 @@ def parse_big_int_literal(node: ValueNode, _variables: dict[str, Any] | None = N
     """An inline argument as a 64-bit integer; a string, float or out-of-range number is a validation error."""
     if not isinstance(node, IntValueNode):
         raise GraphQLError(f"BigInt cannot represent a non-integer value: {print_ast(node)}", node)
-    return parse_big_int(int(node.value))
+    try:
+        return parse_big_int(int(node.value))
+    except GraphQLError as exc:
+        raise GraphQLError(exc.message, node) from None
 
 
 BIG_INT_SCALAR = strawberry.scalar(
