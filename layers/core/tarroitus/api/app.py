@@ -10,7 +10,6 @@ from tarroitus.api.errors import install_error_handlers
 from tarroitus.api.routes import (
     analytics,
     clients,
-    dashboard,
     docs,
     graphql,
     items,
@@ -18,7 +17,9 @@ from tarroitus.api.routes import (
     legacy,
     legacy_sync,
     overrides,
+    pages,
     private,
+    rendered_labels,
     status,
     sync,
     utils,
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(build_api_router(settings), prefix=API_V1_PREFIX)
     app.include_router(legacy.router)
     app.include_router(legacy_sync.router)
-    app.include_router(dashboard.router)
+    app.include_router(pages.router)
     app.include_router(docs.router)
     return app
 
@@ -82,6 +83,7 @@ def build_api_router(settings: Settings) -> APIRouter:
     router.include_router(items.router)
     router.include_router(overrides.router)
     router.include_router(labels.router)
+    router.include_router(rendered_labels.router)
     router.include_router(clients.router)
     router.include_router(status.router)
     router.include_router(sync.router)

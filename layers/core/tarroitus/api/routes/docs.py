@@ -14,8 +14,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 
-from tarroitus.api.dashboard_assets import Asset, make_asset
-from tarroitus.api.routes.dashboard import versioned_asset_response
+from tarroitus.api.static_pages import Asset, make_asset, page_headers, versioned_asset_response
 
 router = APIRouter(tags=["docs"], include_in_schema=False)
 
@@ -32,6 +31,7 @@ ASSET_MEDIA_TYPES = {
     "redoc.standalone.js": "text/javascript; charset=utf-8",
     "favicon.png": "image/png",
 }
+ASSET_HEADERS = page_headers()
 
 
 @cache
@@ -96,4 +96,5 @@ def read_docs_asset(
     if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
 ) -> Response:
     """A docs asset; cached for a year when asked for by its current version, else revalidated."""
-    return versioned_asset_response(request, docs_assets().get(name), version=v, if_none_match=if_none_match)
+    asset = docs_assets().get(name)
+    return versioned_asset_response(request, asset, headers=ASSET_HEADERS, version=v, if_none_match=if_none_match)
