@@ -128,6 +128,8 @@ class LabelEvent(Base):
     printed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     source: Mapped[str] = mapped_column(String(16), default="api", server_default="api")
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    # SHA-256 of the request first sent under `idempotency_key`: the same key with another request is refused.
+    request_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class WritebackEntry(Base):

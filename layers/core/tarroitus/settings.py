@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     sync_changes_lookback_seconds: int = Field(default=300, ge=0, le=86400)
     sync_interval_seconds: int = Field(default=300, ge=10)
     sync_function_name: str | None = None
+    # How far ahead of the server's clock an uploaded sync timestamp (the changes watermark) may be.
+    sync_timestamp_max_future_seconds: int = Field(default=300, ge=0, le=86400)
 
     # Writeback.
     sierra_update_interval_seconds: int = Field(default=30, ge=1)
@@ -85,6 +87,8 @@ class Settings(BaseSettings):
     # Failed authentications per source address before 429 (per Lambda container; see api/auth_limit.py).
     auth_failure_limit: int = Field(default=20, ge=1, le=100_000)
     auth_failure_window_seconds: int = Field(default=60, ge=1, le=86_400)
+    # Wall-clock seconds a GraphQL query may run; checked before each field (the API Lambda stops at 29 s).
+    graphql_time_budget_seconds: float = Field(default=10.0, gt=0, le=25)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
