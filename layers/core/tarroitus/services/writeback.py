@@ -152,6 +152,11 @@ class _Result:
         """The parts this attempt landed in Sierra."""
         return self.written.landed if self.written is not None else ()
 
+    @property
+    def held(self) -> tuple[str, ...] | None:
+        """Every part Sierra holds after this attempt, when the attempt got to know."""
+        return self.written.held if self.written is not None else None
+
 
 @dataclass(frozen=True)
 class _Failure:
@@ -567,76 +572,26 @@ def _record_success(run: _Run, session: Session, result: _Result, now: datetime)
 
 def _record_refusal(run: _Run, session: Session, result: _Result, now: datetime) -> None:
     """Dead-letter what Sierra refused, with its error; what it accepted is recorded as written."""
-    entry, written = result.entry, result.written
+    written = result.written
     assert written is not None
     refused = _in_order(written.refused)
     first = written.refused[refused[0]]
     message = "; ".join(f"Sierra refused the {name.replace('_', ' ')}: {written.refused[name]}" for name in refused)
-    message = message[:MAX_ERROR_LENGTH]
-    queue.add_attempt(
-        session,
-        item_record_id=entry.item_record_id,
-        attempted_at=result.started_at,
-        outcome=OUTCOME_DEAD_LETTERED,
-        classification=entry.classification,
-        http_status=first.http_status or None,
-        sierra_code=first.code or None,
-        error=message,
-        duration_ms=result.duration_ms,
-        written_parts=written.landed,
-        refused_parts=refused,
-    )
-    run.counts.dead_lettered += 1
-    queue.dead_letter(
-        session,
-        item_record_id=entry.item_record_id,
-        owner=run.owner,
-        now=now,
-        error_code=first.code or None,
-        error=message,
-        written_parts=written.held,
-        refused_parts=refused,
-    )
-    logger.warning(
-        "Writeback dead-lettered: Sierra refused part of it",
-        extra={"item": entry.item_record_id, "written": list(written.landed), "refused": list(refused)},
-    )
+    failure = _Failure(False, first.http_status or None, first.code or None, message[:MAX_ERROR_LENGTH])
+    _dead_letter(run, session, result, failure, now, refused=refused)
 
 
 def _record_failure(run: _Run, session: Session, result: _Result, error: Exception, now: datetime) -> None:
     entry = result.entry
-    held = result.written.held if result.written is not None else None
     failure = _describe_failure(error)
     if isinstance(error, SierraAuthError) and run.halt_error is None:
         run.halt_error = error
     if not isinstance(error, SierraError | UnwritableItemError):
         logger.error("Unexpected error writing an item back", exc_info=error, extra={"item": entry.item_record_id})
-    dead = not failure.retryable or entry.attempts >= run.settings.sierra_update_max_attempts
-    queue.add_attempt(
-        session,
-        item_record_id=entry.item_record_id,
-        attempted_at=result.started_at,
-        outcome=OUTCOME_DEAD_LETTERED if dead else OUTCOME_RETRYING,
-        classification=entry.classification,
-        http_status=failure.http_status,
-        sierra_code=failure.sierra_code,
-        error=failure.message,
-        duration_ms=result.duration_ms,
-        written_parts=result.landed,
-    )
-    if dead:
-        run.counts.dead_lettered += 1
-        queue.dead_letter(
-            session,
-            item_record_id=entry.item_record_id,
-            owner=run.owner,
-            now=now,
-            error_code=failure.sierra_code,
-            error=failure.message,
-            written_parts=held,
-        )
-        logger.warning("Writeback dead-lettered", extra={"item": entry.item_record_id, "error": failure.message})
+    if not failure.retryable or entry.attempts >= run.settings.sierra_update_max_attempts:
+        _dead_letter(run, session, result, failure, now)
         return
+    _add_failed_attempt(session, result, OUTCOME_RETRYING, failure)
     run.counts.retried += 1
     delay = retry_delay(entry.attempts, base_seconds=run.settings.sierra_update_backoff_base_seconds)
     queue.schedule_retry(
@@ -646,7 +601,48 @@ def _record_failure(run: _Run, session: Session, result: _Result, error: Excepti
         next_attempt_at=now + delay,
         error_code=failure.sierra_code,
         error=failure.message,
-        written_parts=held,
+        written_parts=result.held,
+    )
+
+
+def _dead_letter(
+    run: _Run, session: Session, result: _Result, failure: _Failure, now: datetime, refused: Sequence[str] = ()
+) -> None:
+    """Record the attempt and move the item to the dead letters, with the parts written and refused."""
+    entry = result.entry
+    _add_failed_attempt(session, result, OUTCOME_DEAD_LETTERED, failure, refused)
+    run.counts.dead_lettered += 1
+    queue.dead_letter(
+        session,
+        item_record_id=entry.item_record_id,
+        owner=run.owner,
+        now=now,
+        error_code=failure.sierra_code,
+        error=failure.message,
+        written_parts=result.held,
+        refused_parts=refused,
+    )
+    logger.warning(
+        "Writeback dead-lettered",
+        extra={"item": entry.item_record_id, "error": failure.message, "refused": list(refused)},
+    )
+
+
+def _add_failed_attempt(
+    session: Session, result: _Result, outcome: str, failure: _Failure, refused: Sequence[str] = ()
+) -> None:
+    queue.add_attempt(
+        session,
+        item_record_id=result.entry.item_record_id,
+        attempted_at=result.started_at,
+        outcome=outcome,
+        classification=result.entry.classification,
+        http_status=failure.http_status,
+        sierra_code=failure.sierra_code,
+        error=failure.message,
+        duration_ms=result.duration_ms,
+        written_parts=result.landed,
+        refused_parts=refused,
     )
 
 
