@@ -187,7 +187,9 @@ def test_sync_and_writeback_runs_log_no_credentials_or_tokens(
     with all_logs_at_debug() as logs:
         assert sync.lambda_handler(scheduler_event(), context)["outcome"] == "succeeded"
         printed = print_some_items(api, admin_key, count=10)
-        small_simulator.set_faults(fail_next=[401, 503, 500, 400], methods=["PUT"])
+        small_simulator.set_faults(
+            fail_next=[401, 503, 500, 400], methods=["PUT"], refused_put_keys={"inventoryDate": None}
+        )
         result = writeback.lambda_handler(scheduler_event(), context)
         assert sync.lambda_handler({"mode": "changes"}, context)["outcome"] == "succeeded"
     output = capfd.readouterr()
