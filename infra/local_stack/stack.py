@@ -44,6 +44,7 @@ from local_stack.ports import (
 from local_stack.scheduler import REGION, Handler, RunReport, ScheduledJob, invoke
 from local_stack.servers import (
     MotoServer,
+    RedactQueryCredentials,
     SkipPaths,
     UnixSocketProxy,
     UvicornThread,
@@ -266,8 +267,7 @@ class LocalStack:
         if self._api_socket is None:
             raise RuntimeError("start() the stack first")
         config = server_config(create_app(get_settings()), log_level=log_level)
-        # The simulator's uvicorn logs through the same access logger; the sync makes hundreds of its requests.
-        logging.getLogger("uvicorn.access").addFilter(SkipPaths(API_PREFIX, "/_simulator"))
+        configure_access_log()
         server = uvicorn.Server(config)
         if on_ready is not None:
             threading.Thread(target=_when_started, args=(server, on_ready), name="api-ready", daemon=True).start()
@@ -363,6 +363,14 @@ def _database_url(settings: Settings) -> str:
     if isinstance(url, URL):
         return url.set(password=database_password(settings) or None).render_as_string(hide_password=False)
     return url
+
+
+def configure_access_log() -> None:
+    """uvicorn's access log without the simulator's requests and without credentials from query strings."""
+    access_log = logging.getLogger("uvicorn.access")
+    # The simulator's uvicorn logs through the same access logger; the sync makes hundreds of its requests.
+    access_log.addFilter(SkipPaths(API_PREFIX, "/_simulator"))
+    access_log.addFilter(RedactQueryCredentials())
 
 
 def _when_started(server: uvicorn.Server, callback: Callable[[], None]) -> None:

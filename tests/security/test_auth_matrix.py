@@ -29,8 +29,8 @@ from tarroitus.settings import Settings
 from tests.api_helpers import share_session
 from tests.factories import make_client
 
-#: Routes anyone may call, on purpose: probes, the API description, the dashboard's and the print station's static
-#: pages and assets (each page signs in with a key and calls /api/v1 itself).
+#: Routes anyone may call, on purpose: probes, the API description and its pages' assets, the dashboard's and the
+#: print station's static pages and assets (each page signs in with a key and calls /api/v1 itself).
 PUBLIC_ROUTES = {
     ("GET", "/"),
     ("GET", "/dashboard/{name}"),
@@ -39,6 +39,7 @@ PUBLIC_ROUTES = {
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/docs/assets/{name}"),
     ("GET", "/redoc"),
     ("GET", "/api/v1/utils/health-check"),
     ("GET", "/api/v1/utils/readiness"),

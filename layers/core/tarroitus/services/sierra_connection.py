@@ -1,6 +1,7 @@
 """A `SierraClient` from the settings, with the credentials from Secrets Manager when an ARN is set."""
 
 from functools import partial
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -26,13 +27,17 @@ def sierra_credentials(settings: Settings, *, refresh: bool = False) -> tuple[Se
     return settings.sierra_api_client_key, settings.sierra_api_client_secret
 
 
-def build_sierra_client(settings: Settings) -> SierraClient:
-    """A client for the configured Sierra (pool size, timeout and retries from the settings).
+def build_sierra_client(settings: Settings, **overrides: Any) -> SierraClient:
+    """A client for the configured Sierra (pool size, timeout and retries from the settings, unless overridden).
 
     With the credentials in a secret, a token request Sierra refuses reads the secret again once.
     """
     key, secret = sierra_credentials(settings)
-    refresh = None
     if settings.sierra_api_credentials_secret_arn:
-        refresh = partial(sierra_credentials, settings, refresh=True)
-    return SierraClient.from_settings(settings, client_key=key, client_secret=secret, refresh_credentials=refresh)
+        overrides.setdefault("refresh_credentials", partial(sierra_credentials, settings, refresh=True))
+    return SierraClient.from_settings(settings, client_key=key, client_secret=secret, **overrides)
+
+
+def build_writeback_client(settings: Settings) -> SierraClient:
+    """A client for the writeback: at most SIERRA_UPDATE_CONCURRENCY requests at once, halved when Sierra strains."""
+    return build_sierra_client(settings, max_concurrent_requests=settings.sierra_update_concurrency)
