@@ -18,7 +18,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results" / "latest.jsonl"
 #: Run order: cheap first, so a quick look at the first lines is useful.
-BENCHMARKS = ("cold_start", "lookup", "ingest_upload", "writeback", "sync_full", "sync_changes", "etl")
+BENCHMARKS = ("cold_start", "lookup", "ingest_upload", "writeback", "sync_full", "sync_changes", "etl", "vs_original")
 REQUIRED_KEYS = ("bench", "metric", "unit", "value", "baseline", "ratio", "target", "ok")
 TIMEOUT_SECONDS = 1800
 

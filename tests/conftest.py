@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from tarroitus import models
 from tarroitus.api.app import create_app
-from tarroitus.api.deps import get_session
 from tarroitus.db import Base, reset_engines
 from tarroitus.migrate import upgrade_to_head
 from tarroitus.settings import Settings, get_settings
 from tests import database
+from tests.api_helpers import share_session
 
 pytest_plugins = ["tests.sierra_fixtures"]
 
@@ -88,14 +88,7 @@ def db_session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def app(settings: Settings, db_session: Session) -> FastAPI:
     """The app with every request sharing the test's rolled-back session."""
-    application = create_app(settings)
-
-    def shared_session() -> Iterator[Session]:
-        with db_session.begin_nested():
-            yield db_session
-
-    application.dependency_overrides[get_session] = shared_session
-    return application
+    return share_session(create_app(settings), db_session)
 
 
 @pytest.fixture

@@ -31,6 +31,15 @@ class SkipPaths(logging.Filter):
         return not str(path).startswith(self.prefixes)
 
 
+def server_config(app: Any, *, log_level: str, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration for the stack's servers: no lifespan, and no trust in `X-Forwarded-For`.
+
+    uvicorn believes forwarded headers from 127.0.0.1 by default; the stack has no proxy in front, so
+    any local client could otherwise pose as any address (and dodge the failed-authentication limit).
+    """
+    return uvicorn.Config(app, log_level=log_level, lifespan="off", proxy_headers=False, **options)
+
+
 #: Query parameters that carry a credential, by name (lower case, "-" as "_"); the API refuses keys sent this way.
 CREDENTIAL_PARAMETERS = frozenset(
     {"api_key", "apikey", "x_api_key", "key", "token", "access_token", "auth", "authorization", "password", "secret"}
@@ -74,7 +83,7 @@ class UvicornThread:
 
     def __init__(self, app: Any, sock: socket.socket, *, name: str, log_level: str = "warning") -> None:
         self.sock = sock
-        config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", timeout_keep_alive=30)
+        config = server_config(app, log_level=log_level, access_log=False, timeout_keep_alive=30)
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
 

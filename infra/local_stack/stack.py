@@ -49,9 +49,10 @@ from local_stack.servers import (
     UnixSocketProxy,
     UvicornThread,
     free_port_for_moto,
+    server_config,
 )
 from tarroitus.api.app import create_app
-from tarroitus.database_url import resolve_database_url
+from tarroitus.database_url import database_password, resolve_database_url
 from tarroitus.db import get_engine
 from tarroitus.migrate import upgrade_to_head
 from tarroitus.settings import Settings, get_settings
@@ -158,7 +159,7 @@ class LocalStack:
         self._closers.callback(moto.stop)
 
         self._set_environment({"ENV": "local", **dict.fromkeys(REMOVED_VARIABLES)})
-        database_url = options.database_url or resolve_database_url(Settings())
+        database_url = options.database_url or _database_url(Settings())
         bucket = get_settings().parquet_bucket or DEFAULT_BUCKET
         self._set_environment(
             process_environment(
@@ -265,7 +266,7 @@ class LocalStack:
         """Serve the API in this (the main) thread until a stop signal; `on_ready` runs once it accepts requests."""
         if self._api_socket is None:
             raise RuntimeError("start() the stack first")
-        config = uvicorn.Config(create_app(get_settings()), log_level=log_level, lifespan="off")
+        config = server_config(create_app(get_settings()), log_level=log_level)
         configure_access_log()
         server = uvicorn.Server(config)
         if on_ready is not None:
@@ -354,6 +355,14 @@ def _without_password(url: URL) -> str:
 def _query_value(query: Mapping[str, str | Sequence[str]], name: str) -> str:
     value = query.get(name) or ""
     return value if isinstance(value, str) else value[0]
+
+
+def _database_url(settings: Settings) -> str:
+    """The URL the stack hands its handlers: the embedded server's, or a DB_HOST server's with its password."""
+    url = resolve_database_url(settings)
+    if isinstance(url, URL):
+        return url.set(password=database_password(settings) or None).render_as_string(hide_password=False)
+    return url
 
 
 def configure_access_log() -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tarroitus.models import JobRun
+from tarroitus.settings import get_settings
 from tests.events import FakeLambdaContext, http_api_event, response_json, scheduler_event
 
 ITEMS = 300
@@ -227,3 +228,22 @@ def test_local_stack_serves_the_api_and_a_tcp_door_to_the_database(local_stack: 
     assert sync_env["DB_PORT"] == info.database_tcp_url.rsplit(":", 1)[1].split("/")[0]
     assert sync_env["SIERRA_API_ENDPOINT"].startswith("http://host.docker.internal:")
     assert env_json["EtlFunction"]["PARQUET_BUCKET"] == info.services.bucket
+
+
+def test_local_stack_api_ignores_x_forwarded_for_when_limiting_failed_keys(local_stack: LocalStack) -> None:
+    # Given: a local client that claims a new address with every guess
+    info = stack_info(local_stack)
+    local_stack.start_api_thread()
+    assert info.api_url is not None
+    limit = get_settings().auth_failure_limit
+
+    def guess(attempt: int, key: str) -> httpx.Response:
+        headers = {"X-API-Key": key, "X-Forwarded-For": f"203.0.113.{attempt % 250 + 1}"}
+        return httpx.get(info.api_url + "/api/v1/items", headers=headers)
+
+    # When
+    answers = [guess(attempt, f"trt_guess_{attempt}").status_code for attempt in range(limit + 1)]
+    valid = guess(limit + 1, info.keys.printer)
+    # Then: the guesses all count against 127.0.0.1, and a valid key still works
+    assert answers == [401] * limit + [429]
+    assert valid.status_code == 200

@@ -7,10 +7,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tarroitus.api.app import create_app
-from tarroitus.api.deps import get_session
 from tarroitus.models import ClientRole
 from tarroitus.settings import Settings
-from tests.api_helpers import assert_api_error, key_header
+from tests.api_helpers import assert_api_error, key_header, share_session
 from tests.factories import make_client, make_item
 
 LIMIT = 2048
@@ -21,11 +20,7 @@ def small_client(settings: Settings, db_session: Session) -> Iterator[TestClient
     """The app with a 2 KiB body limit, sharing the test's rolled-back session."""
     app = create_app(settings.model_copy(update={"max_request_body_bytes": LIMIT}))
 
-    def shared_session() -> Iterator[Session]:
-        with db_session.begin_nested():
-            yield db_session
-
-    app.dependency_overrides[get_session] = shared_session
+    share_session(app, db_session)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

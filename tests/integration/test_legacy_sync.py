@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tarroitus.api.app import create_app
-from tarroitus.api.deps import get_session
 from tarroitus.models import ClientRole, Item, JobState, SyncUpload
 from tarroitus.services.clients import register_client
 from tarroitus.services.job_names import SYNC_JOB_NAME
 from tarroitus.settings import Settings
+from tests.api_helpers import share_session
 from tests.uploads import legacy_row, legacy_tsv_gz
 
 BATCH_SIZE = 3
@@ -28,11 +28,7 @@ def agent(settings: Settings, db_session: Session) -> Iterator[TestClient]:
     """A TestClient speaking as a registered legacy sync agent (ETL client), batch size 3."""
     app = create_app(settings.model_copy(update={"full_sync_batch_size": BATCH_SIZE}))
 
-    def shared_session() -> Iterator[Session]:
-        with db_session.begin_nested():
-            yield db_session
-
-    app.dependency_overrides[get_session] = shared_session
+    share_session(app, db_session)
     key = register_client(
         db_session, name="agent", role=ClientRole.SYNC, pepper=settings.api_key_pepper.get_secret_value()
     )

@@ -4,7 +4,7 @@ cannot hold answers 400 naming the line (or row) and column, with nothing writte
 import gzip
 import io
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from tarroitus.models import ClientRole, Item, JobState, SyncUpload
 from tarroitus.services import item_mapping, uploads
 from tarroitus.services.job_names import SYNC_JOB_NAME
+from tests.api_helpers import share_session
 from tests.factories import make_client, make_item
 from tests.memory_probe import peak_growth
 from tests.uploads import LEGACY_HEADER, legacy_parquet, legacy_row, legacy_tsv_gz
@@ -146,15 +147,10 @@ def test_override_mapping_bomb_answers_413_with_memory_bounded(client: TestClien
 def test_the_inflated_cap_is_a_setting(settings: Any, db_session: Session) -> None:
     # Given: a cap below a small batch's inflated size
     from tarroitus.api.app import create_app
-    from tarroitus.api.deps import get_session
 
     app = create_app(settings.model_copy(update={"max_upload_inflated_bytes": 2048}))
 
-    def shared_session() -> Iterator[Session]:
-        with db_session.begin_nested():
-            yield db_session
-
-    app.dependency_overrides[get_session] = shared_session
+    share_session(app, db_session)
     api_key = key(db_session, ClientRole.SYNC)
     small = legacy_tsv_gz([legacy_row(1)])
     large = legacy_tsv_gz([legacy_row(number) for number in range(1, 40)])

@@ -15,13 +15,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tarroitus.api.app import create_app
-from tarroitus.api.deps import get_session
 from tarroitus.cli import main
 from tarroitus.db import session_scope
 from tarroitus.models import ClientRole, Item, JobRun, WritebackAttempt, WritebackEntry
 from tarroitus.repositories import writeback as queue
 from tarroitus.services.clients import register_client
 from tarroitus.settings import Settings, get_settings
+from tests.api_helpers import share_session
 from tests.integration.test_writeback_real_sierra import ITEM_WITH_090_AND_EMPTY_NOTE, on_simulator
 from tests.sierra_fixtures import RunningSimulator
 
@@ -147,11 +147,7 @@ def app_on_simulator(settings: Settings, db_session: Session, sierra_simulator: 
     """The app configured for the simulator, every request sharing the test's rolled-back session."""
     application = create_app(on_simulator(settings, sierra_simulator))
 
-    def shared_session() -> Iterator[Session]:
-        with db_session.begin_nested():
-            yield db_session
-
-    application.dependency_overrides[get_session] = shared_session
+    share_session(application, db_session)
     return application
 
 

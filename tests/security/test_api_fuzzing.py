@@ -22,9 +22,9 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy.orm import Session
 
 from tarroitus.api.app import create_app
-from tarroitus.api.deps import get_session
 from tarroitus.models import ClientRole
 from tarroitus.settings import get_settings
+from tests.api_helpers import share_session
 from tests.factories import make_client, make_item
 from tests.security.fuzz_counts import CASES
 
@@ -72,11 +72,7 @@ schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)
 def shared_session(db_session: Session) -> Iterator[None]:
     """Every request of the test runs in a savepoint of the test's session, rolled back afterwards."""
 
-    def session_in_savepoint() -> Iterator[Session]:
-        with db_session.begin_nested():
-            yield db_session
-
-    APP.dependency_overrides[get_session] = session_in_savepoint
+    share_session(APP, db_session)
     yield
     APP.dependency_overrides.clear()
 

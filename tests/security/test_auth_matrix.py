@@ -1,8 +1,8 @@
 """The auth matrix, generated from the app's routes: every route is public by name or declares its roles.
 
-Each route's roles are read from its dependencies (`RoleRequirement`, `LegacyRoleRequirement`,
-or `CurrentClient` alone for "any role"), then every route is called with no key, a wrong key, a
-revoked key and a key of each role. A route added without a role dependency fails
+Each route's roles are read from its dependencies (`RoleRequirement`, `LegacyRoleRequirement`, the
+barcode look-ups' `KeyedBarcodeLookup`, or `CurrentClient` alone for "any role"), then every route is
+called with no key, a wrong key, a revoked key and a key of each role. A route added without a role dependency fails
 `test_every_route_is_public_by_name_or_declares_its_roles` until it declares one or is added to
 PUBLIC_ROUTES on purpose.
 """
@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 
 from tarroitus.api.app import create_app
 from tarroitus.api.auth import RoleRequirement, get_current_client
-from tarroitus.api.deps import get_session
+from tarroitus.api.barcode_lookup import KeyedBarcodeLookup, LegacyItemLookup
 from tarroitus.api.legacy_auth import LEGACY_AUTH_FAILURE, LegacyRoleRequirement
 from tarroitus.models import ClientRole
 from tarroitus.settings import Settings
+from tests.api_helpers import share_session
 from tests.factories import make_client
 
 #: Routes anyone may call, on purpose: probes, the API description and its pages' assets, the dashboard's and the
@@ -94,14 +95,16 @@ def declared_access(method: str, path: str, dependant: Dependant | None) -> Rout
     if dependant is None:
         return None
     calls = list(dependency_calls(dependant))
-    requirements = [call for call in calls if isinstance(call, RoleRequirement | LegacyRoleRequirement)]
+    requirements = [
+        call for call in calls if isinstance(call, RoleRequirement | LegacyRoleRequirement | KeyedBarcodeLookup)
+    ]
     if requirements:
         allowed = frozenset.intersection(*(requirement.allowed for requirement in requirements))
     elif get_current_client in calls:
         allowed = ALL_ROLES
     else:
         return None
-    legacy = any(isinstance(requirement, LegacyRoleRequirement) for requirement in requirements)
+    legacy = any(isinstance(requirement, LegacyRoleRequirement | LegacyItemLookup) for requirement in requirements)
     return RouteAccess(method, path, legacy, allowed, sample_url(path, dependant))
 
 
@@ -120,11 +123,7 @@ def matrix_app(settings: Settings, db_session: Session) -> FastAPI:
     """The app on the rolled-back session; the failed-auth limit is out of the way (tested on its own)."""
     application = create_app(settings.model_copy(update={"auth_failure_limit": 100_000}))
 
-    def shared_session() -> Iterator[Session]:
-        with db_session.begin_nested():
-            yield db_session
-
-    application.dependency_overrides[get_session] = shared_session
+    share_session(application, db_session)
     return application
 
 

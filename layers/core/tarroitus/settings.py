@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     max_upload_inflated_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
     admin_api_key_secret_arn: str | None = None
     api_key_pepper: SecretStr = SecretStr(DEVELOPMENT_PEPPER)
-    # Failed authentications per source address before 429 (per Lambda container; see api/auth_limit.py).
+    # Failures of one key, or different failing keys from one address, before 429 (per container; api/auth_limit.py).
     auth_failure_limit: int = Field(default=20, ge=1, le=100_000)
     auth_failure_window_seconds: int = Field(default=60, ge=1, le=86_400)
     # Wall-clock seconds a GraphQL query may run; checked before each field (the API Lambda stops at 29 s).

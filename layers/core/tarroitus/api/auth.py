@@ -15,7 +15,7 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="A
 bearer = HTTPBearer(auto_error=False, description="A client's API key as a bearer token")
 
 
-def presented_key(
+async def presented_key(
     header_key: Annotated[str | None, Depends(api_key_header)],
     bearer_key: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> str | None:
@@ -32,16 +32,13 @@ def get_current_client(
     limiter: AuthLimiterDep,
     api_key: Annotated[str | None, Depends(presented_key)],
 ) -> Client:
-    """The authenticated client; 401 without saying whether a client exists, 429 after too many failures."""
-    source = source_of(request)
-    limiter.check(source)
+    """The authenticated client; 401 without saying whether a client exists, 429 past the failure limits."""
     if not api_key:
         raise AuthenticationError("An API key is required (X-API-Key or Authorization: Bearer)")
     client = authenticate(session, api_key=api_key, pepper=settings.api_key_pepper.get_secret_value())
     if client is None:
-        limiter.record_failure(source)
+        limiter.refuse_failure(source_of(request), api_key)
         raise AuthenticationError("Invalid API key")
-    request.state.client_id = str(client.id)
     return client
 
 
@@ -57,8 +54,13 @@ class RoleRequirement:
     def __call__(self, client: CurrentClient) -> Client:
         """The client, or 403 when its role is not allowed."""
         if client.role not in self.allowed:
-            raise PermissionDeniedError(f"This operation needs one of the roles: {', '.join(sorted(self.allowed))}")
+            raise role_refusal(self.allowed)
         return client
+
+
+def role_refusal(allowed: frozenset[ClientRole]) -> PermissionDeniedError:
+    """The 403 for a client whose role is not among `allowed`."""
+    return PermissionDeniedError(f"This operation needs one of the roles: {', '.join(sorted(allowed))}")
 
 
 def require_role(*roles: ClientRole) -> RoleRequirement:

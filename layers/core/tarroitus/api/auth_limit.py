@@ -1,16 +1,24 @@
-"""A limit on failed authentications per source address, against API key guessing.
+"""A limit on failed authentications, per presented key and per source address, that never refuses a valid key.
 
-After `limit` failed attempts from one source within `window_seconds`, every request from that
-source that needs a key answers 429 with `Retry-After` until the oldest failure leaves the window
-(a valid key included, so a lucky guess during the block is not confirmed). The count lives in the
-process: in Lambda that is one execution environment, so an attacker spread over many concurrent
-containers gets `limit` tries per container per window. The global layer is API Gateway's
-throttling (stage rate and burst limits in template.yaml) and, when needed, AWS WAF rate rules.
+Every presented key is verified; a key that verifies is served, whatever failed before it. A key
+that fails answers 401 (the legacy protocol: 403) until one of two limits is reached inside
+`window_seconds`, and 429 with `Retry-After` from then on:
 
-The source is the ASGI client address: Mangum fills it from API Gateway's `requestContext`
-source IP, which the caller cannot forge. `X-Forwarded-For` is never read.
+- per key: `limit` failures of the same key, from anywhere (a station left running with a revoked
+  key is told to back off, and nobody else is affected);
+- per source: `limit` different failing keys from one source address (key guessing). Other clients
+  behind the same address (a library's NAT) keep working with their valid keys.
+
+Both counts live in the process: in Lambda that is one execution environment, so an attacker spread
+over many concurrent containers gets `limit` tries per container per window. Keys carry 256 random
+bits, so guessing cannot succeed whatever the answer; the global layer is API Gateway's throttling
+(stage rate and burst limits in template.yaml) and, when needed, AWS WAF rate rules.
+
+The source is the ASGI client address: Mangum fills it from API Gateway's `requestContext` source
+IP, which the caller cannot forge; the local stack's uvicorn ignores `X-Forwarded-For`.
 """
 
+import hashlib
 import math
 import threading
 import time
@@ -24,25 +32,28 @@ from fastapi.responses import JSONResponse
 from tarroitus.api.errors import error_response
 from tarroitus.errors import TooManyRequestsError
 
-#: Sources remembered at most; the least recently failing are forgotten first (bounded memory).
-MAX_TRACKED_SOURCES = 10_000
+#: Sources and keys remembered at most each; the least recently failing are forgotten first (bounded memory).
+MAX_TRACKED = 10_000
 UNKNOWN_SOURCE = "unknown"
+SOURCE_BLOCKED = "Too many failed authentication attempts from this address; try again later"
+KEY_BLOCKED = "Too many failed authentication attempts with this key; try again later"
 
 
 class AuthBlockedError(TooManyRequestsError):
-    """Too many failed authentications from this source; `retry_after` seconds until the next try."""
+    """A failed authentication past a limit; `retry_after` seconds until the next failure answers 401 again."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(
-            "Too many failed authentication attempts from this address; try again later",
-            code="too_many_failed_authentications",
-            details=[{"retry_after_seconds": retry_after}],
+            message, code="too_many_failed_authentications", details=[{"retry_after_seconds": retry_after}]
         )
         self.retry_after = retry_after
 
 
 class FailedAuthLimiter:
-    """A sliding-window count of failed authentications per source; thread-safe."""
+    """Sliding-window counts of failures per key and of distinct failing keys per source; thread-safe.
+
+    Keys are held as SHA-256 digests, never in clear.
+    """
 
     def __init__(
         self,
@@ -50,41 +61,64 @@ class FailedAuthLimiter:
         limit: int,
         window_seconds: float,
         clock: Callable[[], float] = time.monotonic,
-        max_sources: int = MAX_TRACKED_SOURCES,
+        max_tracked: int = MAX_TRACKED,
     ) -> None:
         self.limit = limit
         self.window_seconds = window_seconds
         self.clock = clock
-        self.max_sources = max_sources
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self.max_tracked = max_tracked
+        # key digest -> times of its latest failures (at most `limit`)
+        self._by_key: OrderedDict[str, deque[float]] = OrderedDict()
+        # source -> key digest -> time of that key's latest failure from the source (at most `limit` keys)
+        self._by_source: OrderedDict[str, OrderedDict[str, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def check(self, source: str) -> None:
-        """Raise AuthBlockedError while `source` has `limit` failures inside the window."""
-        with self._lock:
-            failures = self._recent(source, self.clock())
-            if len(failures) < self.limit:
-                return
-            retry_after = max(1, math.ceil(failures[0] + self.window_seconds - self.clock()))
-        raise AuthBlockedError(retry_after)
+    def refuse_failure(self, source: str, api_key: str) -> None:
+        """Count a failed authentication with `api_key`; raise AuthBlockedError when it is past a limit.
 
-    def record_failure(self, source: str) -> None:
-        """Count one failed authentication from `source`."""
+        A refusal past a limit is not counted, so a block ends `window_seconds` after the failures that caused it.
+        """
+        key_hash = hashlib.sha256(api_key.encode("utf-8", "surrogateescape")).hexdigest()
         with self._lock:
             now = self.clock()
-            failures = self._recent(source, now)
-            failures.append(now)
-            self._failures[source] = failures
-            self._failures.move_to_end(source)
-            while len(self._failures) > self.max_sources:
-                self._failures.popitem(last=False)
+            key_failures = self._recent_key_failures(key_hash, now)
+            source_keys = self._recent_source_keys(source, now)
+            retry_after = 0.0
+            message = SOURCE_BLOCKED
+            if len(key_failures) >= self.limit:
+                retry_after, message = key_failures[0] + self.window_seconds - now, KEY_BLOCKED
+            if len(source_keys) >= self.limit and key_hash not in source_keys:
+                oldest = next(iter(source_keys.values()))
+                retry_after, message = max(retry_after, oldest + self.window_seconds - now), SOURCE_BLOCKED
+            if retry_after > 0:
+                raise AuthBlockedError(message, max(1, math.ceil(retry_after)))
+            key_failures.append(now)
+            _remember(self._by_key, key_hash, key_failures, self.max_tracked)
+            source_keys.pop(key_hash, None)
+            source_keys[key_hash] = now
+            while len(source_keys) > self.limit:
+                source_keys.popitem(last=False)
+            _remember(self._by_source, source, source_keys, self.max_tracked)
 
-    def _recent(self, source: str, now: float) -> deque[float]:
-        # Only the newest `limit` timestamps matter: the block ends when the oldest of them expires.
-        failures = self._failures.get(source) or deque(maxlen=self.limit)
+    def _recent_key_failures(self, key_hash: str, now: float) -> deque[float]:
+        # Only the newest `limit` failures matter: the block ends when the oldest of them expires.
+        failures = self._by_key.get(key_hash) or deque(maxlen=self.limit)
         while failures and failures[0] <= now - self.window_seconds:
             failures.popleft()
         return failures
+
+    def _recent_source_keys(self, source: str, now: float) -> OrderedDict[str, float]:
+        keys = self._by_source.get(source) or OrderedDict()
+        while keys and next(iter(keys.values())) <= now - self.window_seconds:
+            keys.popitem(last=False)
+        return keys
+
+
+def _remember[V](table: OrderedDict[str, V], name: str, value: V, capacity: int) -> None:
+    table[name] = value
+    table.move_to_end(name)
+    while len(table) > capacity:
+        table.popitem(last=False)
 
 
 def source_of(request: Request) -> str:
@@ -92,7 +126,7 @@ def source_of(request: Request) -> str:
     return request.client.host if request.client else UNKNOWN_SOURCE
 
 
-def get_auth_limiter(request: Request) -> FailedAuthLimiter:
+async def get_auth_limiter(request: Request) -> FailedAuthLimiter:
     """The app's limiter, created by `create_app`."""
     limiter: FailedAuthLimiter = request.app.state.auth_limiter
     return limiter

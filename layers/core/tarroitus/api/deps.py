@@ -1,17 +1,18 @@
-"""Request dependencies: settings, a database session per request."""
+"""Request dependencies: settings, a database session per request, a reader for single-statement reads."""
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
-from tarroitus.db import get_engine, session_factory
+from tarroitus.db import get_engine, read, session_factory
 from tarroitus.settings import Settings
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
@@ -22,7 +23,7 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 def get_db_engine(settings: SettingsDep) -> Engine:
     """The process-wide engine."""
-    return get_engine(settings)
+    return get_engine(settings, pre_ping=False)
 
 
 EngineDep = Annotated[Engine, Depends(get_db_engine)]
@@ -38,3 +39,17 @@ def get_session(engine: EngineDep) -> Iterator[Session]:
 # response is sent; with the default scope the commit ran after the answer had left (a 201 for a print
 # whose COMMIT then failed). A failed COMMIT raises into the error handlers instead: 503 or 500.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+class Reader(Protocol):
+    """Runs a function that only reads on a connection of its own: no transaction, retried once on a dead connection."""
+
+    def __call__[T](self, work: Callable[[Connection], T], /) -> T: ...
+
+
+async def get_reader(settings: SettingsDep) -> Reader:
+    """A reader on the process-wide engine (`tarroitus.db.read`)."""
+    return partial(read, get_engine(settings, pre_ping=False))
+
+
+ReaderDep = Annotated[Reader, Depends(get_reader)]

@@ -33,14 +33,12 @@ class LegacyRoleRequirement:
         limiter: AuthLimiterDep,
         x_api_key: Annotated[str | None, Header(alias="x-api-key", include_in_schema=False)] = None,
     ) -> Client:
-        """The client; an unknown or revoked key also counts towards the failed-authentication limit."""
-        source = source_of(request)
-        limiter.check(source)
+        """The client; an unknown or revoked key also counts towards the failed-authentication limits."""
         client = None
         if x_api_key:
             client = authenticate(session, api_key=x_api_key, pepper=settings.api_key_pepper.get_secret_value())
             if client is None:
-                limiter.record_failure(source)
+                limiter.refuse_failure(source_of(request), x_api_key)
         if client is None or client.role not in self.allowed:
             raise PermissionDeniedError(LEGACY_AUTH_FAILURE)
         return client

@@ -2,15 +2,16 @@
 
 import enum
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from tarroitus.models import Client, Item, WritebackEntry, WritebackStatus
+from tarroitus.db import fetch_rows
+from tarroitus.models import Client, ClientRole, Item, WritebackEntry, WritebackStatus
 
 
 class LabelState(enum.StrEnum):
@@ -41,11 +42,114 @@ class ItemFilter:
     include_deleted: bool = False
 
 
+class ItemFields(Protocol):
+    """What the label views read of an item: an `Item`, or an `ItemRecord` read without the ORM."""
+
+    @property
+    def item_record_id(self) -> int: ...
+    @property
+    def item_number(self) -> str | None: ...
+    @property
+    def barcode(self) -> str | None: ...
+    @property
+    def bib_record_id(self) -> int | None: ...
+    @property
+    def bib_number(self) -> str | None: ...
+    @property
+    def best_author(self) -> str | None: ...
+    @property
+    def best_title(self) -> str | None: ...
+    @property
+    def itype_code_num(self) -> int | None: ...
+    @property
+    def item_type_name(self) -> str | None: ...
+    @property
+    def material_code(self) -> str | None: ...
+    @property
+    def material_name(self) -> str | None: ...
+    @property
+    def location_code(self) -> str | None: ...
+    @property
+    def call_number(self) -> str | None: ...
+    @property
+    def classification(self) -> str | None: ...
+    @property
+    def classification_override(self) -> str | None: ...
+    @property
+    def signum(self) -> str | None: ...
+    @property
+    def main_entry(self) -> list[dict[str, Any]] | None: ...
+    @property
+    def suppressed(self) -> bool: ...
+    @property
+    def deleted(self) -> bool: ...
+    @property
+    def print_count(self) -> int: ...
+    @property
+    def last_printed_at(self) -> datetime | None: ...
+    @property
+    def last_printed_by(self) -> uuid.UUID | None: ...
+
+
+class WritebackFields(Protocol):
+    """What the label views read of a writeback queue entry: a `WritebackEntry`, or a `WritebackRecord`."""
+
+    @property
+    def status(self) -> WritebackStatus: ...
+    @property
+    def queued_at(self) -> datetime: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def completed_at(self) -> datetime | None: ...
+    @property
+    def last_error(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRecord:
+    """An item's label fields as read by a single-statement look-up (no ORM instance)."""
+
+    item_record_id: int
+    item_number: str | None
+    barcode: str | None
+    bib_record_id: int | None
+    bib_number: str | None
+    best_author: str | None
+    best_title: str | None
+    itype_code_num: int | None
+    item_type_name: str | None
+    material_code: str | None
+    material_name: str | None
+    location_code: str | None
+    call_number: str | None
+    classification: str | None
+    classification_override: str | None
+    signum: str | None
+    main_entry: list[dict[str, Any]] | None
+    suppressed: bool
+    deleted: bool
+    print_count: int
+    last_printed_at: datetime | None
+    last_printed_by: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class WritebackRecord:
+    """A writeback queue entry's fields as read by a single-statement look-up."""
+
+    status: WritebackStatus
+    queued_at: datetime
+    attempts: int
+    completed_at: datetime | None
+    last_error: str | None
+
+
 class ItemRow(NamedTuple):
     """An item with its writeback queue entry and the name of the client that printed it last."""
 
-    item: Item
-    writeback: WritebackEntry | None
+    item: ItemFields
+    writeback: WritebackFields | None
     last_printed_by_name: str | None
 
 
@@ -81,6 +185,61 @@ def list_by_barcode(session: Session, *, barcode: str) -> list[ItemRow]:
     """Every item with this barcode (Sierra barcodes are not unique), lowest item id first."""
     statement = _item_rows().where(Item.barcode == barcode).order_by(Item.item_record_id)
     return _as_rows(session.execute(statement).all())
+
+
+class Caller(NamedTuple):
+    """The client holding a presented key, as a look-up checks it: revoked or not, its role."""
+
+    id: uuid.UUID
+    role: ClientRole
+    key_hash: str
+    revoked: bool
+
+
+_ITEM_COLUMNS = tuple(field.name for field in fields(ItemRecord))
+_WRITEBACK_COLUMNS = tuple(field.name for field in fields(WritebackRecord))
+#: The key's client, outer-joined to the barcode's items (only for an active client with an allowed role).
+#: Plain SQL on the driver's cursor: the ORM's and SQLAlchemy's result work would cost more than the query.
+_BARCODE_FOR_KEY = f"""
+SELECT c.id, c.role, c.key_hash, c.revoked_at IS NOT NULL,
+    {", ".join(f"i.{column}" for column in _ITEM_COLUMNS)},
+    {", ".join(f"w.{column}" for column in _WRITEBACK_COLUMNS)},
+    p.name
+FROM clients AS c
+LEFT JOIN items AS i
+    ON i.barcode = %(barcode)s AND c.revoked_at IS NULL AND c.role::text = ANY(%(roles)s)
+LEFT JOIN writeback_queue AS w ON w.item_record_id = i.item_record_id
+LEFT JOIN clients AS p ON p.id = i.last_printed_by
+WHERE c.key_hash = %(key_hash)s
+ORDER BY i.item_record_id
+"""
+_ITEM_END = 4 + len(_ITEM_COLUMNS)
+_WRITEBACK_END = _ITEM_END + len(_WRITEBACK_COLUMNS)
+
+
+def list_by_barcode_for_key(
+    connection: Connection, *, key_hash: str, barcode: str | None, roles: Collection[ClientRole]
+) -> tuple[Caller | None, list[ItemRow]]:
+    """The client holding the key with this hash, and the barcode's items when that client may read them.
+
+    One statement, one round trip: the client row outer-joined to the items, which are joined only
+    for an active client with one of `roles` (`barcode` None: no items). No client row: unknown key.
+    """
+    parameters = {"key_hash": key_hash, "barcode": barcode, "roles": [role.value for role in roles]}
+    rows = fetch_rows(connection, _BARCODE_FOR_KEY, parameters)
+    if not rows:
+        return None, []
+    client_id, role, stored_hash, revoked = rows[0][:4]
+    caller = Caller(id=client_id, role=ClientRole(role), key_hash=stored_hash, revoked=revoked)
+    return caller, [_item_row(row) for row in rows if row[4] is not None]
+
+
+def _item_row(row: Sequence[Any]) -> ItemRow:
+    writeback = row[_ITEM_END:_WRITEBACK_END]
+    entry = None
+    if writeback[0] is not None:
+        entry = WritebackRecord(WritebackStatus(writeback[0]), *writeback[1:])
+    return ItemRow(ItemRecord(*row[4:_ITEM_END]), entry, row[_WRITEBACK_END])
 
 
 def get_row_by_id(session: Session, *, item_record_id: int) -> ItemRow | None:

@@ -8,16 +8,19 @@ whole with one space between them, and the line is longer than the width.
 
 import re
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from aws_lambda_powertools import Tracer
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from tarroitus.errors import InvalidInputError, NotFoundError
-from tarroitus.models import Item
+from tarroitus.models import ClientRole
 from tarroitus.repositories import items as items_repository
-from tarroitus.repositories.items import ItemFilter, ItemRow, LabelState, WritebackState
+from tarroitus.repositories.items import Caller, ItemFields, ItemFilter, ItemRow, LabelState, WritebackState
+from tarroitus.services.api_keys import hash_api_key, hashes_match
 from tarroitus.services.signum import SIGNUM_MARKER, compute_signum
 
 __all__ = [
@@ -26,14 +29,18 @@ __all__ = [
     "ItemFilter",
     "ItemPage",
     "ItemView",
+    "KeyedLookup",
     "LabelState",
     "LegacyItemView",
     "WritebackState",
+    "describe_barcode_items",
     "find_items_by_barcode",
     "find_legacy_item",
     "format_label_line",
     "get_item",
+    "legacy_item_of",
     "list_items",
+    "look_up_barcode_with_key",
     "validate_barcode",
 ]
 tracer = Tracer()
@@ -115,7 +122,7 @@ class ItemView:
 class LegacyItemView:
     """The item the legacy protocol answers with, its effective classification and its signum."""
 
-    item: Item
+    item: ItemFields
     classification: str | None
     signum: str
 
@@ -143,7 +150,7 @@ def format_label_line(classification: str, signum: str, width: int = LABEL_WIDTH
     return f"{classification}{' ' * gap}{signum}".ljust(width)
 
 
-def classification_of(item: Item) -> str | None:
+def classification_of(item: ItemFields) -> str | None:
     """The classification to print: the operator's override, else the bib's new classification (097)."""
     for value in (item.classification_override, item.classification):
         if value and value.strip():
@@ -151,14 +158,14 @@ def classification_of(item: Item) -> str | None:
     return None
 
 
-def signum_of(item: Item) -> str:
+def signum_of(item: ItemFields) -> str:
     """The item's stored signum, else one computed from its stored main entry, else SIGNUM_MARKER."""
     if item.signum and item.signum.strip():
         return item.signum.strip()
     return compute_signum(item.main_entry) if item.main_entry else SIGNUM_MARKER
 
 
-def label_line_of(item: Item, width: int = LABEL_WIDTH) -> str | None:
+def label_line_of(item: ItemFields, width: int = LABEL_WIDTH) -> str | None:
     """The label line of `item`, or None when it has no classification to print."""
     classification = classification_of(item)
     return None if classification is None else format_label_line(classification, signum_of(item), width)
@@ -208,10 +215,43 @@ def describe_item(row: ItemRow, *, width: int = LABEL_WIDTH) -> ItemView:
 def find_items_by_barcode(session: Session, *, barcode: str, width: int = LABEL_WIDTH) -> list[ItemView]:
     """Every item with `barcode`, live ones first; 422 for a malformed barcode, 404 when there is none."""
     rows = items_repository.list_by_barcode(session, barcode=validate_barcode(barcode))
+    return describe_barcode_items(rows, barcode=barcode, width=width)
+
+
+def describe_barcode_items(rows: list[ItemRow], *, barcode: str, width: int = LABEL_WIDTH) -> list[ItemView]:
+    """The label data of a barcode's item rows, live ones first; 422 for a malformed barcode, 404 for no rows."""
+    validate_barcode(barcode)
     if not rows:
         raise NotFoundError("No item has this barcode", code="item_not_found")
-    rows.sort(key=lambda row: (row.item.deleted, row.item.item_record_id))
+    rows = sorted(rows, key=lambda row: (row.item.deleted, row.item.item_record_id))
     return [describe_item(row, width=width) for row in rows]
+
+
+@dataclass(frozen=True)
+class KeyedLookup:
+    """A barcode look-up that checked the caller's key in the same statement."""
+
+    caller: Caller | None
+    """The active client holding the key; None for an unknown or revoked key."""
+    rows: list[ItemRow]
+    """The barcode's items, lowest id first; empty when there are none or the caller may not read them."""
+
+
+@tracer.capture_method(capture_response=False)
+def look_up_barcode_with_key(
+    connection: Connection, *, api_key: str, pepper: str, barcode: str | None, roles: Collection[ClientRole]
+) -> KeyedLookup:
+    """The caller holding `api_key` and, when its role is in `roles`, the items with `barcode`, in one round trip.
+
+    Revocation takes effect at once: the client row is read by the same statement as the items.
+    """
+    presented = hash_api_key(api_key, pepper)
+    caller, rows = items_repository.list_by_barcode_for_key(
+        connection, key_hash=presented, barcode=barcode, roles=roles
+    )
+    if caller is None or caller.revoked or not hashes_match(presented, caller.key_hash):
+        return KeyedLookup(caller=None, rows=[])
+    return KeyedLookup(caller=caller, rows=rows)
 
 
 @tracer.capture_method(capture_response=False)
@@ -233,12 +273,17 @@ def list_items(session: Session, *, filters: ItemFilter, after: int | None, limi
 
 @tracer.capture_method(capture_response=False)
 def find_legacy_item(session: Session, *, barcode: str) -> LegacyItemView:
-    """The item the legacy protocol answers for a barcode: the lowest-id item that is not deleted.
+    """The item the legacy protocol answers for a barcode: the lowest-id item that is not deleted."""
+    return legacy_item_of(items_repository.list_by_barcode(session, barcode=barcode))
+
+
+def legacy_item_of(rows: list[ItemRow]) -> LegacyItemView:
+    """Of a barcode's item rows (lowest id first), the one the legacy protocol answers: the first not deleted.
 
     The legacy response holds one item, and a station cannot choose among several; deleted items
     are skipped because a station would print a label for a book that no longer exists in Sierra.
     """
-    for row in items_repository.list_by_barcode(session, barcode=barcode):
+    for row in rows:
         if not row.item.deleted:
             item = row.item
             return LegacyItemView(item=item, classification=classification_of(item), signum=signum_of(item))

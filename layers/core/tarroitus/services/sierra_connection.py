@@ -1,5 +1,6 @@
 """A `SierraClient` from the settings, with the credentials from Secrets Manager when an ARN is set."""
 
+from functools import partial
 from typing import Any
 
 from pydantic import SecretStr
@@ -10,10 +11,13 @@ from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
 
 
-def sierra_credentials(settings: Settings) -> tuple[SecretStr, SecretStr]:
-    """The Sierra API key and secret: SIERRA_API_CREDENTIALS_SECRET_ARN (JSON client_key, client_secret) wins."""
+def sierra_credentials(settings: Settings, *, refresh: bool = False) -> tuple[SecretStr, SecretStr]:
+    """The Sierra API key and secret: SIERRA_API_CREDENTIALS_SECRET_ARN (JSON client_key, client_secret) wins.
+
+    The secret is cached for the process; `refresh` reads it anew (Sierra refused the cached credentials).
+    """
     if settings.sierra_api_credentials_secret_arn:
-        secret = get_json_secret(settings.sierra_api_credentials_secret_arn, settings)
+        secret = get_json_secret(settings.sierra_api_credentials_secret_arn, settings, refresh=refresh)
         key, value = secret.get("client_key"), secret.get("client_secret")
         if not isinstance(key, str) or not isinstance(value, str):
             raise ServiceUnavailableError("The Sierra credentials secret lacks client_key or client_secret")
@@ -24,8 +28,13 @@ def sierra_credentials(settings: Settings) -> tuple[SecretStr, SecretStr]:
 
 
 def build_sierra_client(settings: Settings, **overrides: Any) -> SierraClient:
-    """A client for the configured Sierra (pool size, timeout and retries from the settings, unless overridden)."""
+    """A client for the configured Sierra (pool size, timeout and retries from the settings, unless overridden).
+
+    With the credentials in a secret, a token request Sierra refuses reads the secret again once.
+    """
     key, secret = sierra_credentials(settings)
+    if settings.sierra_api_credentials_secret_arn:
+        overrides.setdefault("refresh_credentials", partial(sierra_credentials, settings, refresh=True))
     return SierraClient.from_settings(settings, client_key=key, client_secret=secret, **overrides)
 
 

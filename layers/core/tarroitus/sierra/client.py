@@ -182,6 +182,7 @@ class SierraClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        refresh_credentials: Callable[[], tuple[SecretStr, SecretStr]] | None = None,
     ) -> None:
         if retries < 0:
             raise ValueError("retries must be >= 0")
@@ -189,6 +190,7 @@ class SierraClient:
             raise ValueError("maintenance_threshold must be >= 1")
         self._key = client_key if isinstance(client_key, SecretStr) else SecretStr(client_key)
         self._secret = client_secret if isinstance(client_secret, SecretStr) else SecretStr(client_secret)
+        self._refresh_credentials = refresh_credentials
         self._retries = retries
         self._backoff_base = backoff_base_seconds
         self._backoff_max = backoff_max_seconds
@@ -525,6 +527,7 @@ class SierraClient:
 
     def _fetch_token(self) -> str:
         attempt = 0
+        credentials_refreshed = False
         while True:
             try:
                 response = self._http.post(
@@ -557,6 +560,12 @@ class SierraClient:
                 self._backoff("POST", "/token", attempt, retries, f"HTTP {response.status_code}", response.headers)
                 continue
             if response.status_code in (400, 401, 403):
+                if self._refresh_credentials is not None and not credentials_refreshed:
+                    # Credentials read from a secret may have been rotated since: read them again, once.
+                    logger.info("Sierra refused the client credentials; reading them again")
+                    credentials_refreshed = True
+                    self._key, self._secret = self._refresh_credentials()
+                    continue
                 raise SierraAuthError(
                     str(error),
                     http_status=error.http_status,

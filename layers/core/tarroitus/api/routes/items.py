@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from tarroitus.api.auth import require_role
+from tarroitus.api.barcode_lookup import PrinterItemRows
 from tarroitus.api.deps import SessionDep
 from tarroitus.api.item_schemas import ItemPublic, ItemsPublic
 from tarroitus.api.schemas import error_responses
@@ -15,17 +16,22 @@ from tarroitus.services.items import (
     ItemFilter,
     LabelState,
     WritebackState,
-    find_items_by_barcode,
+    describe_barcode_items,
     list_items,
 )
 from tarroitus.services.labels import MAX_ITEM_ID
 
-router = APIRouter(prefix="/items", tags=["items"], dependencies=[Depends(require_role(ClientRole.PRINTER))])
+router = APIRouter(prefix="/items", tags=["items"])
 
 MAX_PAGE_SIZE = 500
 
 
-@router.get("", response_model=ItemsPublic, responses=error_responses(401, 403, 422))
+@router.get(
+    "",
+    response_model=ItemsPublic,
+    responses=error_responses(401, 403, 422),
+    dependencies=[Depends(require_role(ClientRole.PRINTER))],
+)
 def read_items(
     session: SessionDep,
     label_state: LabelState | None = None,
@@ -59,13 +65,16 @@ def read_items(
 
 
 @router.get("/{barcode}", response_model=ItemsPublic, responses=error_responses(401, 403, 404, 422))
-def read_items_by_barcode(
-    session: SessionDep,
+async def read_items_by_barcode(
+    rows: PrinterItemRows,
     barcode: Annotated[
         str, Path(description=f"Must match {BARCODE_PATTERN}", json_schema_extra={"pattern": BARCODE_PATTERN})
     ],
     label_width: Annotated[int, Query(ge=8, le=120, description="Characters in the label line")] = LABEL_WIDTH,
 ) -> ItemsPublic:
-    """The label data of every item with this barcode (Sierra barcodes are not unique), live items first."""
-    items = find_items_by_barcode(session, barcode=barcode, width=label_width)
+    """The label data of every item with this barcode (Sierra barcodes are not unique), live items first.
+
+    The key check and the item query are one statement (`api/barcode_lookup.py`).
+    """
+    items = describe_barcode_items(rows, barcode=barcode, width=label_width)
     return ItemsPublic(data=[ItemPublic.model_validate(item) for item in items], count=len(items))

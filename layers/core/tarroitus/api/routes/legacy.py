@@ -8,15 +8,15 @@ items without a classification.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Response
+from fastapi import APIRouter, Form, Path, Response
 from sqlalchemy.exc import SQLAlchemyError
 
+from tarroitus.api.barcode_lookup import LegacyPrinterItemRows
 from tarroitus.api.deps import EngineDep, SessionDep
-from tarroitus.api.legacy_auth import LegacyPrinter, require_legacy_role
+from tarroitus.api.legacy_auth import LegacyPrinter
 from tarroitus.api.legacy_schemas import LegacyItem, LegacySyncStatus, LegacyUpdated, legacy_error_responses
-from tarroitus.models import ClientRole
 from tarroitus.services.health import check_database
-from tarroitus.services.items import find_legacy_item
+from tarroitus.services.items import legacy_item_of
 from tarroitus.services.labels import record_legacy_print
 from tarroitus.services.status import report_legacy_status
 
@@ -53,18 +53,17 @@ def create_legacy_status(
     return LegacySyncStatus(**state)
 
 
-@router.get(
-    "/itemdata/{barcode}",
-    response_model=LegacyItem,
-    responses=legacy_error_responses(403, 404),
-    dependencies=[Depends(require_legacy_role(ClientRole.PRINTER))],
-)
-def read_legacy_item(
-    session: SessionDep,
-    barcode: Annotated[str, Path(title="The barcode of the item to retrieve", pattern=LEGACY_BARCODE_PATTERN)],
+@router.get("/itemdata/{barcode}", response_model=LegacyItem, responses=legacy_error_responses(403, 404))
+async def read_legacy_item(
+    rows: LegacyPrinterItemRows,
+    barcode: Annotated[str, Path(title="The barcode of the item to retrieve", pattern=LEGACY_BARCODE_PATTERN)],  # noqa: ARG001 - declared for its 422
 ) -> LegacyItem:
-    """The label data of the item with this barcode; 404 `Item not found`."""
-    return LegacyItem.of(find_legacy_item(session, barcode=barcode))
+    """The label data of the item with this barcode; 404 `Item not found`.
+
+    The key check and the item query are one statement (`api/barcode_lookup.py`); the barcode's pattern
+    is checked after the key, so a refused key answers 403 whatever the barcode.
+    """
+    return LegacyItem.of(legacy_item_of(rows))
 
 
 @router.put("/itemdata/{item_record_id}", response_model=LegacyUpdated, responses=legacy_error_responses(403, 404))
