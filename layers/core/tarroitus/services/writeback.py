@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Tracer
 from sqlalchemy import Engine
@@ -45,10 +45,14 @@ from tarroitus.repositories.writeback import ClaimedEntry
 from tarroitus.services.job_names import WRITEBACK_JOB_NAME
 from tarroitus.services.writeback_plan import WritebackOptions, plan_writeback
 from tarroitus.settings import Settings
-from tarroitus.sierra import SierraAuthError, SierraClient, SierraError, SierraUnavailableError
+from tarroitus.sierra import SierraAuthError, SierraError, SierraUnavailableError
+
+if TYPE_CHECKING:
+    # Imported by the run, not by the API's status and retry routes (it loads httpx).
+    from tarroitus.sierra import SierraClient
 
 logger = Logger(child=True)
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 OUTCOME_WRITTEN = "written"
 OUTCOME_SKIPPED_AS_DONE = "skipped_as_done"
@@ -112,7 +116,7 @@ class _Failure:
 @dataclass
 class _Run:
     engine: Engine
-    sierra: SierraClient
+    sierra: "SierraClient"
     settings: Settings
     owner: str
     stop_at: float
@@ -209,7 +213,7 @@ def retry_delay(attempts: int, *, base_seconds: float) -> timedelta:
 @tracer.capture_method(capture_response=False)
 def write_back_queue(
     engine: Engine,
-    sierra: SierraClient,
+    sierra: "SierraClient",
     *,
     settings: Settings,
     owner: str,
