@@ -50,3 +50,64 @@ def test_handler_without_the_analytics_layer_imports_no_analytics_package(code_u
     assert completed.returncode == 0, completed.stderr[-2000:]
     imported = set(json.loads(completed.stdout.strip().splitlines()[-1]))
     assert imported & ANALYTICS_MODULES == set()
+
+
+#: What the API must not load at a cold start (bench/cold_start.py: < 600 ms of imports): the AWS SDK
+#: (the X-Ray SDK patches it when something first imports it), the Sierra client and httpx, the sync
+#: engine, GraphQL (strawberry, graphql-core), Alembic and polars; each comes with the route that needs it.
+LAZY_IN_THE_API = {
+    "boto3",
+    # Powertools imports the bare botocore package (a few milliseconds) to register its user agent.
+    "botocore.client",
+    "httpx",
+    "strawberry",
+    "graphql",
+    "alembic",
+    "polars",
+    "tarroitus.sierra.client",
+    "tarroitus.services.sierra_sync",
+    "tarroitus.services.sync_changes",
+    "tarroitus.services.sync_full",
+    "tarroitus.services.sync_pages",
+}
+LAMBDA_CHILD = """
+import json, sys
+import handler
+imported = set(sys.modules)
+import boto3, botocore.client, httpx
+print(json.dumps({
+    "imported": sorted(imported),
+    "xray_botocore": hasattr(botocore.client, "_xray_enabled"),
+    "xray_httpx": "aws_xray_sdk.ext.httpx.patch" in sys.modules,
+}))
+"""
+
+
+def test_api_handler_imports_no_route_only_dependency_and_traces_them_once_imported() -> None:
+    # Given: a fresh interpreter configured like the Lambda, so Powertools Tracer is on and would patch
+    api = PROJECT_ROOT / "functions" / "api"
+    environment = {
+        **os.environ,
+        "ENV": "test",
+        "POWERTOOLS_SERVICE_NAME": "tarroitus",
+        "POWERTOOLS_TRACE_DISABLED": "false",
+        "AWS_LAMBDA_FUNCTION_NAME": "tarroitus-test-ApiFunction",
+        "LAMBDA_TASK_ROOT": str(api),
+    }
+    # When
+    completed = subprocess.run(
+        [sys.executable, "-c", LAMBDA_CHILD],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=api,
+        env=environment,
+        timeout=120,
+    )
+    # Then: none of them at import; the AWS SDK and httpx are traced as soon as something imports them
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    imported = {name for name in result["imported"] for lazy in LAZY_IN_THE_API if f"{name}.".startswith(f"{lazy}.")}
+    assert imported == set()
+    assert result["xray_botocore"] is True
+    assert result["xray_httpx"] is True

@@ -36,7 +36,7 @@ __all__ = [
     "list_items",
     "validate_barcode",
 ]
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 BARCODE_PATTERN = r"^[0-9.\w]{10,30}$"
 """What a barcode must look like: 10 to 30 letters, digits, underscores or dots (the legacy rule)."""

@@ -38,7 +38,7 @@ _DELIMITERS = ",;\t"
 _INTEGER = re.compile(r"[0-9]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 
 @dataclass(frozen=True)

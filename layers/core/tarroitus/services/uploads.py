@@ -42,7 +42,7 @@ PARQUET_MAGIC = b"PAR1"
 MAX_EXPANSION = 20
 _MAX_DETAILS = 20
 
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 
 @dataclass(frozen=True)
