@@ -130,7 +130,7 @@ def test_least_privilege_the_data_key_serves_secrets_manager_only_and_only_when_
         if "Fn::If" in statement
     ]
     # When
-    key_grants = [(logical_id, branches) for logical_id, branches in conditional if "kms:" in str(branches[1]["Action"])]
+    key_grants = [(name, branches) for name, branches in conditional if "kms:" in str(branches[1]["Action"])]
     # Then: every function reads a secret, so every one may decrypt it, through Secrets Manager alone
     assert {logical_id for logical_id, _ in key_grants} == set(functions)
     assert len(key_grants) == len(conditional)

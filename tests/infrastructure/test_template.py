@@ -603,7 +603,7 @@ def test_template_data_key_policy_names_each_service_it_serves(resources: dict[s
     statements = resources["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
     # When
     principals = {statement["Sid"]: statement["Principal"] for statement in statements}
-    by_service = {str(principal.get("Service")): statement for principal, statement in zip(principals.values(), statements)}
+    by_service = {str(statement["Principal"].get("Service")): statement for statement in statements}
     # Then: the account's IAM policies (the functions' roles), CloudWatch Logs for this account's log
     # groups, and CloudWatch alarms publishing to the topic; no wildcard principal
     assert len(statements) == 3
@@ -616,7 +616,9 @@ def test_template_data_key_policy_names_each_service_it_serves(resources: dict[s
     assert all(statement["Principal"] != "*" for statement in statements)
 
 
-def test_template_suppressed_scanner_findings_are_the_known_ones_each_with_its_reason(resources: dict[str, Any]) -> None:
+def test_template_suppressed_scanner_findings_are_the_known_ones_each_with_its_reason(
+    resources: dict[str, Any],
+) -> None:
     # Given
     skips = {
         logical_id: resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
