@@ -213,16 +213,25 @@ def test_template_analytics_layer_is_attached_to_the_etl_only(functions: dict[st
 
 
 def test_template_layers_build_for_python313_arm64(resources: dict[str, Any]) -> None:
-    # Given
-    layers = {"CoreLayer": "layers/core", "AnalyticsLayer": "layers/analytics"}
+    # Given: the core layer through its Makefile (the locked set as is, without the runtime's AWS SDK),
+    # the analytics layer through SAM's python builder
+    layers = {
+        "CoreLayer": ("layers/core", "makefile"),
+        "AnalyticsLayer": ("layers/analytics", "python3.13"),
+    }
     # When / Then
-    for logical_id, content_uri in layers.items():
+    for logical_id, (content_uri, build_method) in layers.items():
         layer = resources[logical_id]
         assert layer["Type"] == "AWS::Serverless::LayerVersion"
         assert layer["Properties"]["ContentUri"] == content_uri
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
         assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-        assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+        assert layer["Metadata"] == {"BuildMethod": build_method, "BuildArchitecture": "arm64"}
         assert (PROJECT_ROOT / content_uri / "requirements.txt").is_file()
+    core_build = (PROJECT_ROOT / "layers" / "core" / "Makefile").read_text()
+    assert "build-CoreLayer:" in core_build
+    assert "--no-deps" in core_build and "--only-binary=:all:" in core_build
+    assert "--python-version 3.13" in core_build and "aarch64" in core_build
 
 
 @pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
