@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,24 +32,28 @@ def _functions_without_analytics() -> list[str]:
     )
 
 
+def _run_in_fresh_interpreter(function_dir: Path, child: str, environment: dict[str, str]) -> Any:
+    """What `child` prints last (JSON), run by a new interpreter in the function's folder, as a cold start."""
+    completed = subprocess.run(
+        [sys.executable, "-c", child, str(function_dir)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=function_dir,
+        env={**os.environ, "ENV": "test", "POWERTOOLS_SERVICE_NAME": "tarroitus", **environment},
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.parametrize("code_uri", _functions_without_analytics())
 def test_handler_without_the_analytics_layer_imports_no_analytics_package(code_uri: str) -> None:
     # Given: a fresh interpreter, as a Lambda cold start
     assert (PROJECT_ROOT / code_uri / "handler.py").is_file(), f"{code_uri}/handler.py is missing"
-    environment = {**os.environ, "ENV": "test", "POWERTOOLS_SERVICE_NAME": "tarroitus"}
     # When
-    completed = subprocess.run(
-        [sys.executable, "-c", CHILD, str(PROJECT_ROOT / code_uri)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=PROJECT_ROOT / code_uri,
-        env=environment,
-        timeout=120,
-    )
+    imported = set(_run_in_fresh_interpreter(PROJECT_ROOT / code_uri, CHILD, {}))
     # Then
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    imported = set(json.loads(completed.stdout.strip().splitlines()[-1]))
     assert imported & ANALYTICS_MODULES == set()
 
 
@@ -86,27 +91,14 @@ print(json.dumps({
 def test_api_handler_imports_no_route_only_dependency_and_traces_them_once_imported() -> None:
     # Given: a fresh interpreter configured like the Lambda, so Powertools Tracer is on and would patch
     api = PROJECT_ROOT / "functions" / "api"
-    environment = {
-        **os.environ,
-        "ENV": "test",
-        "POWERTOOLS_SERVICE_NAME": "tarroitus",
+    lambda_like = {
         "POWERTOOLS_TRACE_DISABLED": "false",
         "AWS_LAMBDA_FUNCTION_NAME": "tarroitus-test-ApiFunction",
         "LAMBDA_TASK_ROOT": str(api),
     }
     # When
-    completed = subprocess.run(
-        [sys.executable, "-c", LAMBDA_CHILD],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=api,
-        env=environment,
-        timeout=120,
-    )
+    result = _run_in_fresh_interpreter(api, LAMBDA_CHILD, lambda_like)
     # Then: none of them at import; the AWS SDK and httpx are traced as soon as something imports them
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    result = json.loads(completed.stdout.strip().splitlines()[-1])
     imported = {name for name in result["imported"] for lazy in LAZY_IN_THE_API if f"{name}.".startswith(f"{lazy}.")}
     assert imported == set()
     assert result["xray_botocore"] is True
