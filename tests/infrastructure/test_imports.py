@@ -1,5 +1,6 @@
 """Functions without the analytics layer must not import what only that layer carries."""
 
+import ast
 import json
 import os
 import subprocess
@@ -103,3 +104,22 @@ def test_api_handler_imports_no_route_only_dependency_and_traces_them_once_impor
     assert imported == set()
     assert result["xray_botocore"] is True
     assert result["xray_httpx"] is True
+
+
+def test_no_tracer_in_the_package_or_the_handlers_patches_on_creation() -> None:
+    # Given: Powertools' Tracers share one configuration, so a single Tracer() created with auto_patch on
+    # would import and patch every library the X-Ray SDK supports at start-up (tarroitus/tracing.py)
+    sources = [*(PROJECT_ROOT / "layers" / "core" / "tarroitus").rglob("*.py"), *PROJECT_ROOT.glob("functions/*/*.py")]
+    # When
+    eager = [
+        f"{source.relative_to(PROJECT_ROOT)}:{node.lineno}"
+        for source in sources
+        for node in ast.walk(ast.parse(source.read_text()))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "Tracer"
+        and not any(
+            keyword.arg == "auto_patch" and getattr(keyword.value, "value", None) is False for keyword in node.keywords
+        )
+    ]
+    # Then
+    assert eager == []
