@@ -1,11 +1,17 @@
 """A `SierraClient` from the settings, with the credentials from Secrets Manager when an ARN is set."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from pydantic import SecretStr
 
 from tarroitus.aws_secrets import get_json_secret
 from tarroitus.errors import ServiceUnavailableError
 from tarroitus.settings import Settings
-from tarroitus.sierra import SierraClient
+
+if TYPE_CHECKING:
+    from tarroitus.sierra import SierraClient
 
 
 def sierra_credentials(settings: Settings) -> tuple[SecretStr, SecretStr]:
@@ -21,7 +27,15 @@ def sierra_credentials(settings: Settings) -> tuple[SecretStr, SecretStr]:
     return settings.sierra_api_client_key, settings.sierra_api_client_secret
 
 
-def build_sierra_client(settings: Settings) -> SierraClient:
-    """A client for the configured Sierra (pool size, timeout and retries from the settings)."""
+def build_sierra_client(settings: Settings, **overrides: Any) -> SierraClient:
+    """A client for the configured Sierra (pool size, timeout and retries from the settings, unless overridden)."""
+    # The client (and httpx) loads on the first connection, not with the API that imports this module.
+    from tarroitus.sierra import SierraClient
+
     key, secret = sierra_credentials(settings)
-    return SierraClient.from_settings(settings, client_key=key, client_secret=secret)
+    return SierraClient.from_settings(settings, client_key=key, client_secret=secret, **overrides)
+
+
+def build_writeback_client(settings: Settings) -> SierraClient:
+    """A client for the writeback: at most SIERRA_UPDATE_CONCURRENCY requests at once, halved when Sierra strains."""
+    return build_sierra_client(settings, max_concurrent_requests=settings.sierra_update_concurrency)

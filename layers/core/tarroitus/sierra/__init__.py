@@ -11,6 +11,7 @@ from .errors import (
     SierraBadRequestError,
     SierraConflictError,
     SierraError,
+    SierraMaintenanceError,
     SierraNotFoundError,
     SierraUnavailableError,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "SierraConflictError",
     "SierraError",
     "SierraItem",
+    "SierraMaintenanceError",
     "SierraNotFoundError",
     "SierraUnavailableError",
     "Subfield",
