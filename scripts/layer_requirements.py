@@ -4,9 +4,11 @@
 exits 1 when a committed file differs from what the lock gives (CI and the infrastructure tests).
 The core layer gets the runtime dependencies; the analytics layer only what the `analytics`
 extra adds on top of them (polars), since both layers end up side by side in /opt/python.
-The core layer carries its own boto3/botocore from the lock, although the Lambda runtime has
-them: aws-xray-sdk (which Powertools Tracer needs) depends on botocore and SAM's python builder
-installs dependencies, so leaving boto3 out would pair the runtime's boto3 with the lock's botocore.
+The core layer leaves out the AWS SDK (boto3, botocore, s3transfer and urllib3, which only botocore
+needs): Lambda's python3.13 runtime provides them as a matched set, and they were 32 MB of the API's
+78 MB bundle. The package calls long-standing APIs only (Secrets Manager, S3, Lambda invoke), and the
+tests run against the locked SDK. layers/core/Makefile installs the file without resolving
+dependencies, so aws-xray-sdk's botocore requirement cannot bring the SDK back.
 """
 
 import argparse
@@ -23,6 +25,8 @@ ANALYTICS_REQUIREMENTS = PROJECT_ROOT / "layers" / "analytics" / "requirements.t
 HEADER = "# Generated from uv.lock by scripts/layer_requirements.py (make requirements); do not edit.\n"
 #: Never in the core layer: they would bloat the API function's cold start and package size.
 ANALYTICS_ONLY = frozenset({"polars", "polars-runtime-32", "pyarrow", "pandas", "numpy"})
+#: What the Lambda python3.13 runtime provides, left out of the core layer (see above).
+RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "urllib3"})
 
 
 def exported(*extra_args: str) -> list[str]:
@@ -54,8 +58,9 @@ def layer_requirements() -> dict[Path, str]:
     if leaked:
         raise SystemExit(f"the core layer would contain {', '.join(leaked)}: keep them in the analytics extra")
     analytics = [line for line in exported("--extra", "analytics") if line not in core]
+    shipped = [line for line in core if package_name(line) not in RUNTIME_PROVIDED]
     return {
-        CORE_REQUIREMENTS: HEADER + "".join(f"{line}\n" for line in core),
+        CORE_REQUIREMENTS: HEADER + "".join(f"{line}\n" for line in shipped),
         ANALYTICS_REQUIREMENTS: HEADER + "".join(f"{line}\n" for line in analytics),
     }
 

@@ -9,9 +9,11 @@ from mangum import Mangum
 
 from tarroitus.api.app import create_app
 from tarroitus.settings import get_settings
+from tarroitus.tracing import trace_libraries_when_imported
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
+trace_libraries_when_imported(tracer)
 metrics = Metrics()
 
 asgi = Mangum(create_app(get_settings()), lifespan="off")

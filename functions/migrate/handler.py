@@ -12,9 +12,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tarroitus.jobs import custom_resource, migrate
 from tarroitus.settings import get_settings
+from tarroitus.tracing import trace_libraries_when_imported
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
+trace_libraries_when_imported(tracer)
 
 PHYSICAL_RESOURCE_ID = "tarroitus-database-schema"
 

@@ -1,15 +1,19 @@
 """The layers' sources: requirements generated from uv.lock, the package laid out for SAM's python build."""
 
+import importlib.metadata
 import subprocess
 import sys
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.infrastructure.conftest import PROJECT_ROOT
 
 CORE = PROJECT_ROOT / "layers" / "core"
 ANALYTICS = PROJECT_ROOT / "layers" / "analytics"
 ANALYTICS_ONLY = {"polars", "polars-runtime-32", "pyarrow", "pandas", "numpy"}
-AWS_SDK = ("boto3", "botocore", "s3transfer")
+AWS_SDK = ("boto3", "botocore", "s3transfer", "urllib3")
 
 
 def _packages(requirements: Path) -> dict[str, str]:
@@ -38,14 +42,34 @@ def test_core_layer_leaves_out_analytics_packages() -> None:
     assert not ANALYTICS_ONLY & set(core)
 
 
-def test_core_layer_pins_the_whole_aws_sdk() -> None:
-    # Given: aws-xray-sdk pulls botocore into the layer whatever the requirements say
+def test_core_layer_leaves_the_whole_aws_sdk_to_the_runtime() -> None:
+    # Given: Lambda's python3.13 runtime provides boto3, botocore, s3transfer and urllib3 as a matched set
     core = _packages(CORE / "requirements.txt")
     # When
-    versions = [core.get(name) for name in AWS_SDK]
-    # Then: boto3 and s3transfer come from the lock too, never from the runtime beside a newer botocore
-    assert None not in versions
-    assert core["boto3"].split(".")[:2] == core["botocore"].split(".")[:2]
+    shipped = [name for name in AWS_SDK if name in core]
+    # Then: none of it in the layer, so no part of the set can shadow the runtime's
+    assert shipped == []
+
+
+def test_core_layer_is_complete_but_for_the_runtime_sdk_that_only_the_xray_sdk_needs() -> None:
+    # Given: the layer is installed without dependency resolution (layers/core/Makefile)
+    lambda_environment = {"sys_platform": "linux", "platform_system": "Linux", "implementation_name": "cpython"}
+    lines = [line for line in (CORE / "requirements.txt").read_text().splitlines() if line and line[0] != "#"]
+    core = {
+        canonicalize_name(requirement.name)
+        for requirement in map(Requirement, lines)
+        if requirement.marker is None or requirement.marker.evaluate(lambda_environment)
+    }
+    # When
+    needs = {
+        (name, canonicalize_name(requirement.name))
+        for name in core
+        for requirement in map(Requirement, importlib.metadata.requires(name) or [])
+        if requirement.marker is None or requirement.marker.evaluate({**lambda_environment, "extra": ""})
+    }
+    # Then: every dependency is in the layer, except botocore for the X-Ray SDK, which the runtime has
+    missing = {(name, needed) for name, needed in needs if needed not in core}
+    assert missing == {("aws-xray-sdk", "botocore")}
 
 
 def test_core_layer_carries_what_the_functions_import_in_lambda() -> None:
@@ -67,11 +91,11 @@ def test_analytics_layer_is_polars_only() -> None:
     assert not set(analytics) & set(core)
 
 
-def test_core_layer_source_is_the_package_and_its_requirements() -> None:
-    # Given: SAM's python build copies the folder into python/ and installs requirements.txt beside it
+def test_core_layer_source_is_the_package_its_requirements_and_its_build() -> None:
+    # Given: the Makefile installs requirements.txt into python/ and copies the package beside it
     # When
     entries = {path.name for path in CORE.iterdir() if path.name != "__pycache__"}
     # Then: the layer becomes python/tarroitus/... plus the dependencies
-    assert entries == {"tarroitus", "requirements.txt"}
+    assert entries == {"tarroitus", "requirements.txt", "Makefile"}
     assert (CORE / "tarroitus" / "__init__.py").is_file()
     assert any((CORE / "tarroitus" / "migrations" / "versions").glob("0001_*.py"))

@@ -12,6 +12,8 @@ from typing import Any
 DATABASE_SECRET = "DatabaseSecret|ExistingDbPasswordSecretArn"
 SIERRA_SECRET = "SierraCredentialsSecret|SierraCredentialsSecretArn"
 PARQUET_OBJECTS = "ParquetBucket|ParquetPrefix"
+#: The customer-managed key (CustomerManagedKey=true), usable only through Secrets Manager.
+DATA_KEY = "DataKey"
 
 PERMISSIONS: dict[str, set[tuple[str, str]]] = {
     # The API reads keys and items from the database and starts sync runs; it reads Sierra only for the
@@ -19,15 +21,18 @@ PERMISSIONS: dict[str, set[tuple[str, str]]] = {
     "ApiFunction": {
         ("secretsmanager:GetSecretValue", DATABASE_SECRET),
         ("secretsmanager:GetSecretValue", SIERRA_SECRET),
+        ("kms:Decrypt", DATA_KEY),
         ("lambda:InvokeFunction", "SierraSyncFunction"),
     },
     "SierraSyncFunction": {
         ("secretsmanager:GetSecretValue", DATABASE_SECRET),
         ("secretsmanager:GetSecretValue", SIERRA_SECRET),
+        ("kms:Decrypt", DATA_KEY),
     },
     "SierraWritebackFunction": {
         ("secretsmanager:GetSecretValue", DATABASE_SECRET),
         ("secretsmanager:GetSecretValue", SIERRA_SECRET),
+        ("kms:Decrypt", DATA_KEY),
     },
     # The ETL writes Parquet under its prefix only; it reads no Sierra credentials.
     "EtlFunction": {
@@ -37,12 +42,16 @@ PERMISSIONS: dict[str, set[tuple[str, str]]] = {
         ("s3:PutObject", PARQUET_OBJECTS),
         ("s3:DeleteObject", PARQUET_OBJECTS),
         ("s3:AbortMultipartUpload", PARQUET_OBJECTS),
+        ("kms:Decrypt", DATA_KEY),
     },
-    # Migrations install the admin key from its secret (and generate it on first deploy).
+    # Migrations install the admin key from its secret (and generate it on first deploy); writing a secret
+    # under a customer-managed key takes a new data key.
     "MigrateFunction": {
         ("secretsmanager:GetSecretValue", DATABASE_SECRET),
         ("secretsmanager:GetSecretValue", "AdminApiKeySecret"),
         ("secretsmanager:PutSecretValue", "AdminApiKeySecret"),
+        ("kms:Decrypt", DATA_KEY),
+        ("kms:GenerateDataKey", DATA_KEY),
     },
 }
 
@@ -70,14 +79,25 @@ def referenced_names(expression: Any) -> set[str]:
     return names
 
 
+def statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    """The function's inline statements; a conditional one (`!If [condition, statement, NoValue]`) as its statement."""
+    found = []
+    for policy in function.get("Policies", []):
+        for statement in policy["Statement"]:
+            if "Fn::If" in statement:
+                _, statement, otherwise = statement["Fn::If"]
+                assert otherwise == {"Ref": "AWS::NoValue"}, statement
+            found.append(statement)
+    return found
+
+
 def granted(function: dict[str, Any]) -> set[tuple[str, str]]:
     """Every (action, resource) pair the function's inline statements allow."""
     pairs = set()
-    for policy in function.get("Policies", []):
-        for statement in policy["Statement"]:
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            resource = "|".join(sorted(referenced_names(statement["Resource"])))
-            pairs |= {(action, resource) for action in actions}
+    for statement in statements(function):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resource = "|".join(sorted(referenced_names(statement["Resource"])))
+        pairs |= {(action, resource) for action in actions}
     return pairs
 
 
@@ -97,7 +117,32 @@ def test_least_privilege_policies_are_inline_allow_statements_on_each_function_o
         # Then: no managed policy or SAM policy template (those grant more than is listed), no shared role
         assert "Role" not in function, logical_id
         assert all(isinstance(policy, dict) and set(policy) == {"Statement"} for policy in policies), logical_id
-        assert all(statement["Effect"] == "Allow" for policy in policies for statement in policy["Statement"])
+        assert all(statement["Effect"] == "Allow" for statement in statements(function)), logical_id
+
+
+def test_least_privilege_the_data_key_serves_secrets_manager_only_and_only_when_it_exists(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    # Given
+    conditional = [
+        (logical_id, statement["Fn::If"])
+        for logical_id, function in functions.items()
+        for policy in function.get("Policies", [])
+        for statement in policy["Statement"]
+        if "Fn::If" in statement
+    ]
+    # When
+    key_grants = [(name, branches) for name, branches in conditional if "kms:" in str(branches[1]["Action"])]
+    # Then: every function reads a secret, so every one may decrypt it, through Secrets Manager alone
+    assert {logical_id for logical_id, _ in key_grants} == set(functions)
+    assert len(key_grants) == len(conditional)
+    for logical_id, (condition, statement, _) in key_grants:
+        assert condition == "UseCustomerManagedKey", logical_id
+        assert template["Resources"]["DataKey"]["Condition"] == condition
+        assert statement["Resource"] == {"Fn::GetAtt": ["DataKey", "Arn"]}, logical_id
+        assert statement["Condition"] == {
+            "StringEquals": {"kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}}
+        }, logical_id
 
 
 def test_least_privilege_resource_names_resolve_to_template_resources_or_parameters(template: dict[str, Any]) -> None:

@@ -21,7 +21,7 @@ from tarroitus.services.job_names import ETL_JOB_NAME
 from tarroitus.services.writeback import FAILURE_OUTCOMES
 from tarroitus.settings import Settings
 
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 #: Writeback attempt outcomes that count as failures; any other ("written", "skipped_as_done") is a success.
 WRITEBACK_FAILURE_OUTCOMES = FAILURE_OUTCOMES

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 logger = Logger(child=True)
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ __all__ = [
     "look_up_barcode_with_key",
     "validate_barcode",
 ]
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 BARCODE_PATTERN = r"^[0-9.\w]{10,30}$"
 """What a barcode must look like: 10 to 30 letters, digits, underscores or dots (the legacy rule)."""

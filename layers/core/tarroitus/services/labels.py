@@ -24,7 +24,7 @@ from tarroitus.repositories.writeback import enqueue_item
 from tarroitus.services.items import LABEL_WIDTH, classification_of, format_label_line, signum_of
 
 logger = Logger(child=True)
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 SOURCE_API = "api"
 SOURCE_LEGACY = "legacy"

@@ -45,7 +45,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CODE = "bad_mapping"
 _MAX_ITEM_ID = column_limits("item_record_id").max_value or 0
 
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 Record = tuple[int, dict[str, object]]
 

@@ -12,7 +12,7 @@ from tarroitus.services.label_layout import DEFAULT_PRESET, PRESETS, CustomLabel
 from tarroitus.services.label_render import PDF_MEDIA_TYPE, SVG_MEDIA_TYPE, render_pdf, render_svg
 from tarroitus.services.labels import printable_label
 
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 
 class LabelFormat(enum.StrEnum):

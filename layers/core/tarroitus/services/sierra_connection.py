@@ -1,14 +1,18 @@
 """A `SierraClient` from the settings, with the credentials from Secrets Manager when an ARN is set."""
 
+from __future__ import annotations
+
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
 from tarroitus.aws_secrets import get_json_secret
 from tarroitus.errors import ServiceUnavailableError
 from tarroitus.settings import Settings
-from tarroitus.sierra import SierraClient
+
+if TYPE_CHECKING:
+    from tarroitus.sierra import SierraClient
 
 
 def sierra_credentials(settings: Settings, *, refresh: bool = False) -> tuple[SecretStr, SecretStr]:
@@ -32,6 +36,9 @@ def build_sierra_client(settings: Settings, **overrides: Any) -> SierraClient:
 
     With the credentials in a secret, a token request Sierra refuses reads the secret again once.
     """
+    # The client (and httpx) loads on the first connection, not with the API that imports this module.
+    from tarroitus.sierra import SierraClient
+
     key, secret = sierra_credentials(settings)
     if settings.sierra_api_credentials_secret_arn:
         overrides.setdefault("refresh_credentials", partial(sierra_credentials, settings, refresh=True))

@@ -28,7 +28,7 @@ from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
 
 logger = Logger(child=True)
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 #: Extra lease time past the run's budget, so a crashed run's lease lapses soon after it died.
 LEASE_GRACE_SECONDS = 60

@@ -15,7 +15,7 @@ from tarroitus.repositories import job_state as job_state_repository
 from tarroitus.repositories import status as status_repository
 from tarroitus.services.job_names import JOB_NAMES, SYNC_JOB_NAME
 
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 RECENT_RUNS_PER_JOB = 5
 LEGACY_SYNC_MODES = {SyncMode.FULL: "SYNC_FULL", SyncMode.CHANGES: "SYNC_CHANGES"}

@@ -37,7 +37,7 @@ from tarroitus.services.sync_pages import (
 from tarroitus.services.sync_state import current_mode, lock_sync_state
 from tarroitus.sierra import SierraClient
 
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 #: The longest `updatedDate` range read at once; the watermark advances after each.
 CHANGES_WINDOW = timedelta(days=1)

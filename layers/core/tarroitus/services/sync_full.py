@@ -28,7 +28,7 @@ from tarroitus.services.sync_pages import (
 from tarroitus.services.sync_state import begin_full_sync, complete_full_sync, current_mode, lock_sync_state
 from tarroitus.sierra import SierraClient
 
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 
 @tracer.capture_method(capture_response=False)

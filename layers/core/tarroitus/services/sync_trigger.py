@@ -13,11 +13,10 @@ from tarroitus.errors import ConflictError, ServiceUnavailableError
 from tarroitus.models import JobState, SyncMode
 from tarroitus.services.deadlines import Deadline
 from tarroitus.services.job_names import SYNC_JOB_NAME
-from tarroitus.services.sierra_sync import run_sync
 from tarroitus.settings import Settings
 
 logger = Logger(child=True)
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 #: Budget of a run started in-process (no Lambda timeout applies): as long as the Lambda's longest.
 LOCAL_RUN_BUDGET_SECONDS = 900.0
@@ -79,6 +78,9 @@ def run_sync_in_process(settings: Settings, mode: SyncMode | None) -> dict[str, 
     It runs as a background task after the 202 went out, so nobody can receive its exception: a
     failure is logged with its traceback (and the run record says "failed"), and None is returned.
     """
+    # The sync engine and the Sierra client load here, not with the API.
+    from tarroitus.services.sierra_sync import run_sync
+
     try:
         summary = run_sync(settings, deadline=Deadline.after(LOCAL_RUN_BUDGET_SECONDS), mode=mode)
     except Exception:

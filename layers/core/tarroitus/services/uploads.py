@@ -50,7 +50,7 @@ _MAX_DETAILS = 20
 _PARQUET_UNAVAILABLE = "Parquet uploads need the analytics layer; send gzip TSV instead"
 DEFAULT_INFLATED_LIMIT: int = Settings.model_fields["max_upload_inflated_bytes"].default
 
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Tracer
 from sqlalchemy import Engine
@@ -62,14 +63,17 @@ from tarroitus.settings import Settings
 from tarroitus.sierra import (
     SierraAuthError,
     SierraBadRequestError,
-    SierraClient,
     SierraError,
     SierraMaintenanceError,
     SierraUnavailableError,
 )
 
+if TYPE_CHECKING:
+    # Imported by the run, not by the API's status and retry routes (it loads httpx).
+    from tarroitus.sierra import SierraClient
+
 logger = Logger(child=True)
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 
 OUTCOME_WRITTEN = "written"
 OUTCOME_SKIPPED_AS_DONE = "skipped_as_done"
@@ -169,7 +173,7 @@ class _Failure:
 @dataclass
 class _Run:
     engine: Engine
-    sierra: SierraClient
+    sierra: "SierraClient"
     settings: Settings
     owner: str
     stop_at: float
@@ -268,7 +272,7 @@ def retry_delay(attempts: int, *, base_seconds: float) -> timedelta:
 @tracer.capture_method(capture_response=False)
 def write_back_queue(
     engine: Engine,
-    sierra: SierraClient,
+    sierra: "SierraClient",
     *,
     settings: Settings,
     owner: str,
@@ -499,7 +503,12 @@ def _plan(run: _Run, entry: ClaimedEntry) -> tuple[WritebackPlan, datetime | Non
 
 
 def read_plan(
-    sierra: SierraClient, item_record_id: int, *, classification: str, queued_at: datetime, options: WritebackOptions
+    sierra: "SierraClient",
+    item_record_id: int,
+    *,
+    classification: str,
+    queued_at: datetime,
+    options: WritebackOptions,
 ) -> tuple[WritebackPlan, datetime | None]:
     """GET the item and plan its write: what it needs now, and its updatedDate.
 

@@ -8,11 +8,13 @@ are items left unread when the time budget ran out; Sierra being unavailable or 
 stops the dry run (`ServiceUnavailableError`).
 """
 
+from __future__ import annotations
+
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -22,7 +24,11 @@ from tarroitus.repositories import writeback as queue
 from tarroitus.services.writeback import UnwritableItemError, read_plan
 from tarroitus.services.writeback_plan import WritebackOptions
 from tarroitus.settings import Settings
-from tarroitus.sierra import SierraAuthError, SierraClient, SierraError, SierraUnavailableError
+from tarroitus.sierra import SierraAuthError, SierraError, SierraUnavailableError
+
+if TYPE_CHECKING:
+    # The route imports this module with the API; the client (and httpx) loads when a dry run connects.
+    from tarroitus.sierra import SierraClient
 
 #: The most items one dry run reads from Sierra.
 MAX_DRY_RUN_ITEMS = 500
