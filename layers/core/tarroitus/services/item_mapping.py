@@ -57,7 +57,7 @@ _LEGACY_TEXT_COLUMNS = tuple(
     column for column in LEGACY_UPLOAD_COLUMNS if column not in _LEGACY_INT_COLUMNS and column != "shelfmark_json"
 )
 #: Sierra's database ids are the record number plus the record type's letter shifted 32 bits left.
-_DATABASE_ID_TYPES = {"item_record_id": ord("i"), "bib_record_id": ord("b")}
+_DATABASE_ID_TYPES = {"item_record_id": "i", "bib_record_id": "b"}
 _RECORD_NUMBER_BITS = 32
 _SUBFIELD_MARKER = re.compile(r"\|[a-z0-9]")
 _INTEGER = re.compile(r"-?[0-9]+")
@@ -82,6 +82,18 @@ def check_digit(record_number: int) -> str:
 def record_number(record_type: str, record_id: int) -> str:
     """The record number Sierra shows for an id, e.g. ``i10000008`` for item 1000000."""
     return f"{record_type}{record_id}{check_digit(record_id)}"
+
+
+def record_id_of(sierra_id: int, record_type: str) -> int | None:
+    """The record number of a Sierra id given either way: a record number as it is, a database id (record
+    number + type letter << 32, as the sync agent reads them from SierraDNA) as its low 32 bits. None for a
+    negative id or another record type's database id."""
+    if sierra_id < 0:
+        return None
+    high, low = divmod(sierra_id, 1 << _RECORD_NUMBER_BITS)
+    if high == 0:
+        return sierra_id
+    return low if high == ord(record_type) else None
 
 
 def is_deleted(item: Mapping[str, Any]) -> bool:
@@ -199,21 +211,15 @@ def _legacy_int(value: object, column: str) -> int | None:
     if not _INTEGER.fullmatch(text) or abs(int(text)) > _MAX_INT:
         raise RowError(f"{column} must be an integer, got {text[:40]!r}", column=column)
     number = int(text)
-    type_code = _DATABASE_ID_TYPES.get(column)
-    if type_code is not None:
-        number = _record_number_from_database_id(number, type_code, column)
-    return number
-
-
-def _record_number_from_database_id(number: int, type_code: int, column: str) -> int:
+    record_type = _DATABASE_ID_TYPES.get(column)
+    if record_type is None:
+        return number
     if number < 0:
         raise RowError(f"{column} must not be negative", column=column)
-    high, low = divmod(number, 1 << _RECORD_NUMBER_BITS)
-    if high == 0:
-        return number
-    if high != type_code:
-        raise RowError(f"{column} {number} is not a Sierra {chr(type_code)} record id", column=column)
-    return low
+    record_id = record_id_of(number, record_type)
+    if record_id is None:
+        raise RowError(f"{column} {number} is not a Sierra {record_type} record id", column=column)
+    return record_id
 
 
 def _legacy_text(value: object, column: str) -> str | None:

@@ -19,6 +19,7 @@ from tarroitus.models import Client, Item, LabelEvent
 from tarroitus.repositories import items as items_repository
 from tarroitus.repositories import labels as labels_repository
 from tarroitus.repositories.writeback import enqueue_item
+from tarroitus.services.item_mapping import record_id_of
 from tarroitus.services.items import LABEL_WIDTH, classification_of, format_label_line, signum_of
 
 logger = Logger(child=True)
@@ -153,17 +154,31 @@ def record_print(
     return _printed(event, client.name)
 
 
+def _lock_legacy_item(session: Session, item_id: int) -> Item | None:
+    """The item a legacy id names: a stored id as it is, else the record number of an item database id."""
+    if not 0 < item_id <= MAX_ITEM_ID:
+        return None
+    item = items_repository.lock_by_id(session, item_record_id=item_id)
+    record_id = record_id_of(item_id, "i")
+    if item is None and record_id and record_id != item_id:
+        item = items_repository.lock_by_id(session, item_record_id=record_id)
+    return item
+
+
 @tracer.capture_method(capture_response=False)
 def record_legacy_print(session: Session, *, item_id: int, client: Client) -> PrintedLabel:
-    """Record a legacy station's print; queue the writeback only for a live item with a classification."""
-    item = items_repository.lock_by_id(session, item_record_id=item_id) if 0 < item_id <= MAX_ITEM_ID else None
+    """Record a legacy station's print; queue the writeback only for a live item with a classification.
+
+    `item_id` is the record number a look-up answers, or the SierraDNA database id the sync agent uploaded.
+    """
+    item = _lock_legacy_item(session, item_id)
     if item is None:
         raise NotFoundError("Item not found")
     classification = classification_of(item)
     now = datetime.now(UTC)
     event = labels_repository.add_label_event(
         session,
-        item_record_id=item_id,
+        item_record_id=item.item_record_id,
         client_id=client.id,
         classification=classification or "",
         signum=signum_of(item),
@@ -174,8 +189,10 @@ def record_legacy_print(session: Session, *, item_id: int, client: Client) -> Pr
     items_repository.mark_printed(session, item=item, printed_at=now, client_id=client.id)
     queued = classification is not None and not item.deleted
     if classification is not None and queued:
-        enqueue_item(session, item_record_id=item_id, classification=classification, now=now)
-    logger.info("Legacy label printed", extra={"item_id": item_id, "client": client.name, "queued": queued})
+        enqueue_item(session, item_record_id=item.item_record_id, classification=classification, now=now)
+    logger.info(
+        "Legacy label printed", extra={"item_id": item.item_record_id, "client": client.name, "queued": queued}
+    )
     return _printed(event, client.name)
 
 
