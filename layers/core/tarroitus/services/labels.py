@@ -148,7 +148,9 @@ def record_print(
         )
         assert earlier is not None
         return _replay(earlier, item_id=item_id, client=client)
-    items_repository.mark_printed(session, item=item, printed_at=now, client_id=client.id)
+    items_repository.mark_printed(
+        session, item=item, printed_at=now, client_id=client.id, classification=classification, signum=signum
+    )
     enqueue_item(session, item_record_id=item_id, classification=classification, now=now)
     logger.info("Label printed", extra={"item_id": item_id, "client": client.name, "print_count": item.print_count})
     return _printed(event, client.name)
@@ -174,25 +176,25 @@ def record_legacy_print(session: Session, *, item_id: int, client: Client) -> Pr
     item = _lock_legacy_item(session, item_id)
     if item is None:
         raise NotFoundError("Item not found")
-    classification = classification_of(item)
+    classification, signum = classification_of(item), signum_of(item)
     now = datetime.now(UTC)
     event = labels_repository.add_label_event(
         session,
         item_record_id=item.item_record_id,
         client_id=client.id,
         classification=classification or "",
-        signum=signum_of(item),
+        signum=signum,
         printed_at=now,
         source=SOURCE_LEGACY,
     )
     assert event is not None  # no idempotency key, so nothing can conflict
-    items_repository.mark_printed(session, item=item, printed_at=now, client_id=client.id)
+    items_repository.mark_printed(
+        session, item=item, printed_at=now, client_id=client.id, classification=classification, signum=signum
+    )
     queued = classification is not None and not item.deleted
     if classification is not None and queued:
         enqueue_item(session, item_record_id=item.item_record_id, classification=classification, now=now)
-    logger.info(
-        "Legacy label printed", extra={"item_id": item.item_record_id, "client": client.name, "queued": queued}
-    )
+    logger.info("Legacy label printed", extra={"item_id": item.item_record_id, "client": client.name, "queued": queued})
     return _printed(event, client.name)
 
 
