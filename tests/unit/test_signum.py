@@ -1,7 +1,7 @@
 """Signum rules on real-world main entries, written as the varFields Sierra returns."""
 
 # Cyrillic, Greek and other look-alike letters are the test data here.
-# ruff: noqa: RUF001
+# ruff: noqa: RUF001, RUF003
 
 from typing import Any
 
@@ -314,3 +314,78 @@ def test_compute_signum_folds_sfs_4900_carons(cyrillic: str, signum: str) -> Non
     result = compute_signum(var_fields)
     # Then the caron is folded like any Latin diacritic
     assert result == signum
+
+
+@pytest.mark.parametrize(
+    ("cyrillic", "latin"),
+    [
+        ("Іван", "Ivan"),
+        ("Франко, Іван", "Franko, Ivan"),
+        ("Їжакевич", "Jižakevitš"),
+        ("Київ", "Kijiv"),
+        ("Єрмоленко", "Jermolenko"),
+        ("Моє", "Moje"),
+        ("Ґалаґан", "Galagan"),
+        ("Ўладзімір", "Uladzimir"),
+        ("Гоголь", "Gogol"),
+        ("ІВАН ЄРМОЛЕНКО", "IVAN JERMOLENKO"),
+    ],
+)
+def test_romanise_cyrillic_ukrainian_and_belarusian_letters(cyrillic: str, latin: str) -> None:
+    # Given Ukrainian (і ї є ґ) and Belarusian (ў) letters Russian lacks; Г stays G (the language is unknown)
+    # When / Then
+    assert romanise_cyrillic(cyrillic) == latin
+
+
+@pytest.mark.parametrize(
+    ("cyrillic", "latin"),
+    [
+        ("Кийко", "Kijko"),
+        ("Бийск", "Bijsk"),
+        ("Достоевский", "Dostojevski"),
+        ("Горький, Максим", "Gorki, Maksim"),
+        ("Чайковский-Кийко", "Tšaikovski-Kijko"),
+        ("БИЙСК", "BIJSK"),
+    ],
+)
+def test_romanise_cyrillic_short_i_after_i_is_j_inside_a_word_and_dropped_at_its_end(cyrillic: str, latin: str) -> None:
+    # Given -ий- inside a word (Кийко) and the adjective ending -ий (Достоевский)
+    # When / Then
+    assert romanise_cyrillic(cyrillic) == latin
+
+
+@pytest.mark.parametrize(
+    ("cyrillic", "latin"),
+    [
+        ("Щ", "Štš"),
+        ("ЩИ", "ŠTŠI"),
+        ("щи", "štši"),
+        ("ЧЕ", "TŠE"),
+        ("Чё", "Tšo"),
+        ("ЖЁ", "ŽO"),
+        ("Юла", "Jula"),
+        ("ЮЛА", "JULA"),
+        ("юла", "jula"),
+        ("Майков", "Maikov"),
+        ("Йе", "Je"),
+        ("ВОРОБЬИ", "VOROBJI"),
+        ("ПЛЮЩ", "PLJUŠTŠ"),
+        ("ПЛЮЩ.", "PLJUŠTŠ."),
+        ("Ю.", "Ju."),
+        ("Щ Ю", "Štš Ju"),
+        ("ßЧе", "ßTše"),
+    ],
+)
+def test_romanise_cyrillic_keeps_the_letter_case_of_the_source(cyrillic: str, latin: str) -> None:
+    # Given letters that become several Latin ones, in each letter case (ß upper-cases to two letters: kept)
+    # When / Then: a capital stays a capital, followed by lower case unless the next letter is a capital too
+    assert romanise_cyrillic(cyrillic) == latin
+
+
+@pytest.mark.parametrize(
+    ("cyrillic", "signum"),
+    [("Іваненко", "IVA"), ("Єрмоленко", "JER"), ("Ґонта", "GON"), ("Ўладзімір", "ULA"), ("Кийко", "KIJ")],
+)
+def test_compute_signum_of_ukrainian_and_belarusian_authors(cyrillic: str, signum: str) -> None:
+    # Given / When / Then
+    assert compute_signum([marc("100", "1", a=cyrillic)]) == signum
