@@ -34,6 +34,8 @@ class Target:
     module: str
     tests: tuple[str, ...]
     minimum: float
+    helpers: tuple[str, ...] = ()
+    """Test modules the tests import, copied beside them."""
 
 
 TARGETS = {
@@ -43,6 +45,7 @@ TARGETS = {
         # that uses polars after that deadlocks (mutmut forks a worker per mutant).
         tests=("tests/unit/test_item_mapping.py",),
         minimum=0.90,
+        helpers=("tests/uploads.py",),
     ),
     "signum": Target(
         module="services/signum.py",
@@ -67,7 +70,7 @@ def stage(name: str, target: Target, repo: Path) -> Path:
     (project / "tests" / "unit").mkdir(parents=True)
     for package_marker in ("tests/__init__.py", "tests/unit/__init__.py"):
         shutil.copy2(repo / package_marker, project / package_marker)
-    for test in target.tests:
+    for test in (*target.tests, *target.helpers):
         shutil.copy2(repo / test, project / test)
     tests = ", ".join(json.dumps(test) for test in target.tests)
     (project / "pyproject.toml").write_text(
