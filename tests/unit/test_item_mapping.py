@@ -306,6 +306,7 @@ def test_map_sierra_item_reads_location_status_type_and_dates() -> None:
     assert (row["location_code"], row["location_name"]) == ("h01aa", "Oodi aikuisten aineisto")
     assert (row["status_code"], row["status_name"]) == ("m", "MISSING")
     assert (row["itype_code_num"], row["item_type_name"]) == (22, "Lasten kirja")
+    assert map_sierra_item({**item, "itemType": " Kirja "}, None)["item_type_name"] == "Kirja"
     assert row["barcode"] == "31234000000007"
     assert row["sierra_created_at"] == datetime(2010, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert (row["suppressed"], row["deleted"], row["deleted_at"]) == (False, False, None)

@@ -234,7 +234,7 @@ def _legacy_main_entry(value: object) -> list[dict[str, Any]]:
     if value is None:
         return []
     try:
-        return parse_shelfmark_json(str(value) if not isinstance(value, str) else value)
+        return parse_shelfmark_json(str(value))
     except ShelfmarkParseError as exc:
         raise RowError(str(exc), column="shelfmark_json") from exc
 
@@ -278,8 +278,5 @@ def _as_datetime(value: object) -> datetime | None:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    text = str(value)
-    if len(text) == 10:
-        return datetime.fromisoformat(text).replace(tzinfo=UTC)
-    parsed = datetime.fromisoformat(text)
+    parsed = datetime.fromisoformat(str(value))  # a day alone ("2023-05-06") reads as its midnight
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
