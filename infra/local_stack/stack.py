@@ -372,7 +372,8 @@ def describe(info: StackInfo, jobs: Sequence[ScheduledJob]) -> str:
         "",
         "Tarroitus local stack is ready.",
         f"  API            {api}/api/v1   (docs {api}/docs)",
-        f"  Dashboard      {api}/",
+        f"  Dashboard      {api}/   (admin key)",
+        f"  Print station  {api}/station   (printer key)",
         f"  Sierra         {services.sierra_url}   (simulator: {info.items} items;"
         f" client key {services.sierra_client_key}, secret {services.sierra_client_secret})",
         f"  AWS (moto)     {services.aws_endpoint_url}   (S3 bucket {services.bucket},"

@@ -8,7 +8,6 @@ tests/e2e/artifacts/. Skipped only when Debian's chromium is not installed (.ci/
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,30 +16,15 @@ from playwright import sync_api
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from tarroitus.api.app import create_app
 from tarroitus.db import session_scope
 from tarroitus.models import WritebackEntry, WritebackStatus
 from tarroitus.settings import Settings
-from tests.api_server import serve_app
 from tests.dashboard_seed import DEAD_ERRORS, SeededProject, seed_project
+from tests.e2e.browser import chromium_page, requires_chromium, screenshot, served_api
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).parent / "artifacts"
-TIMEOUT_MILLIS = 15_000
 CHART_DAYS = 30
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium; .ci/run does it)"
-)
+pytestmark = requires_chromium
 
 
 @pytest.fixture
@@ -52,50 +36,15 @@ def project(committed_db: Engine) -> SeededProject:
 @pytest.fixture
 def base_url(settings: Settings, project: SeededProject) -> Iterator[str]:
     assert project.admin_key
-    with serve_app(create_app(settings)) as url:
+    with served_api(settings) as url:
         yield url
 
 
 @pytest.fixture
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any, base_url: str) -> Iterator[Any]:
+def page(base_url: str) -> Iterator[Any]:
     """A Finnish-language page that may reach only the API under test; anything else is aborted and recorded."""
-    context = browser.new_context(locale="fi-FI", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MILLIS)
-    opened = context.new_page()
-    opened.outside_requests = []
-    opened.problems = []
-
-    def keep_local(route: Any) -> None:
-        if route.request.url.startswith(base_url):
-            route.continue_()
-        else:
-            opened.outside_requests.append(route.request.url)
-            route.abort()
-
-    opened.route("**/*", keep_local)
-    opened.on("pageerror", lambda error: opened.problems.append(f"page error: {error}"))
-    opened.on(
-        "console",
-        lambda message: (
-            opened.problems.append(message.text)
-            if message.type == "error" and not message.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    try:
+    with chromium_page(base_url, locale="fi-FI", viewport={"width": 1280, "height": 900}) as opened:
         yield opened
-    finally:
-        context.close()
 
 
 def api_get(base_url: str, path: str, key: str) -> Any:
@@ -115,13 +64,6 @@ def number_in(page: Any, test_id: str) -> int:
 def sign_in(page: Any, key: str) -> None:
     page.fill("#api-key", key)
     page.click("#signin-form button[type=submit]")
-
-
-def screenshot(page: Any, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / name
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 @pytest.mark.slow

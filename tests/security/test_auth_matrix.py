@@ -28,11 +28,13 @@ from tarroitus.models import ClientRole
 from tarroitus.settings import Settings
 from tests.factories import make_client
 
-#: Routes anyone may call, on purpose: probes, the API description, the dashboard's static page and assets
-#: (the page signs in with an admin key and calls /api/v1 itself).
+#: Routes anyone may call, on purpose: probes, the API description, the dashboard's and the print station's static
+#: pages and assets (each page signs in with a key and calls /api/v1 itself).
 PUBLIC_ROUTES = {
     ("GET", "/"),
     ("GET", "/dashboard/{name}"),
+    ("GET", "/station"),
+    ("GET", "/station/{name}"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),

@@ -10,14 +10,15 @@ from tarroitus.api.errors import install_error_handlers
 from tarroitus.api.routes import (
     analytics,
     clients,
-    dashboard,
     graphql,
     items,
     labels,
     legacy,
     legacy_sync,
     overrides,
+    pages,
     private,
+    rendered_labels,
     status,
     sync,
     utils,
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(build_api_router(settings), prefix=API_V1_PREFIX)
     app.include_router(legacy.router)
     app.include_router(legacy_sync.router)
-    app.include_router(dashboard.router)
+    app.include_router(pages.router)
     return app
 
 
@@ -79,6 +80,7 @@ def build_api_router(settings: Settings) -> APIRouter:
     router.include_router(items.router)
     router.include_router(overrides.router)
     router.include_router(labels.router)
+    router.include_router(rendered_labels.router)
     router.include_router(clients.router)
     router.include_router(status.router)
     router.include_router(sync.router)

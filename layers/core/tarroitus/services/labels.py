@@ -82,13 +82,18 @@ def _replay(event: LabelEvent, *, item_id: int, client: Client) -> PrintedLabel:
     return _printed(event, client.name, replayed=True)
 
 
-def _check_printable(item: Item, expected: ExpectedLabel) -> tuple[str, str]:
+def printable_label(item: Item) -> tuple[str, str]:
+    """The classification and signum to print on the item's label; 409 when it is deleted or has no classification."""
     if item.deleted:
         raise ConflictError(f"Item {item.item_record_id} is deleted in Sierra", code="item_deleted")
     classification = classification_of(item)
     if classification is None:
         raise ConflictError(f"Item {item.item_record_id} has no new classification to print", code="no_classification")
-    signum = signum_of(item)
+    return classification, signum_of(item)
+
+
+def _check_printable(item: Item, expected: ExpectedLabel) -> tuple[str, str]:
+    classification, signum = printable_label(item)
     stale = [
         {"field": f"body.{name}", "printed": given, "current": current}
         for name, given, current in (
