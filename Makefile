@@ -75,7 +75,7 @@ infra: sync tools
 
 pr: lint type infra test
 
-# Mutation testing of the item mapping and the signum (mutmut; on demand, not in the CI gate: about 15 minutes on
+# Mutation testing of the item mapping and the signum (mutmut; on demand, not in the CI gate: 15-20 minutes on
 # a shared 2-core machine). One JSON line per module; exit 1 below a target. ARGS="item_mapping --survivors".
 mutation: sync
 	$(RUN) python scripts/mutation.py $(ARGS)
