@@ -13,13 +13,13 @@ STARTUP_SECONDS = 10
 
 
 @contextmanager
-def serve_app(app: FastAPI) -> Iterator[str]:
-    """Serve `app` for the duration of the block; yields its base URL."""
+def serve_app(app: FastAPI, *, access_log: bool = False) -> Iterator[str]:
+    """Serve `app` for the duration of the block (with uvicorn's access log when asked); yields its base URL."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(app, log_level="info" if access_log else "warning", access_log=access_log, lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name=f"api-{port}", daemon=True)
     thread.start()

@@ -19,6 +19,8 @@ DEAD_ERRORS = (
     (116, "Invalid varField: the call number field is too long (max 100 characters)"),
     (132, "Record locked: item i1234567 is being edited in Sierra"),
 )
+#: What Sierra accepted and refused of the first dead letter's write.
+DEAD_PARTS = (["call_number", "internal_use"], ["inventory_date"])
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,9 @@ def seed_project(session: Session) -> SeededProject:
     dead = items[:2]
     for item, error in zip(dead, DEAD_ERRORS, strict=True):
         _queue(session, item, WritebackStatus.DEAD, now - timedelta(days=2), error)
+    first_dead = session.get(WritebackEntry, dead[0].item_record_id)
+    assert first_dead is not None
+    first_dead.written_parts, first_dead.refused_parts = DEAD_PARTS
     for item in items[2:17]:
         _queue(session, item, WritebackStatus.DONE, now - timedelta(days=1), None)
     for item in items[17:26]:

@@ -7,10 +7,12 @@ import socket
 import threading
 import time
 from typing import Any
+from urllib.parse import unquote_plus
 
 import uvicorn
 
 from local_stack.ports import port_of, reserve
+from tarroitus.services.api_keys import KEY_PREFIX
 
 logger = logging.getLogger("local_stack")
 
@@ -27,6 +29,44 @@ class SkipPaths(logging.Filter):
         args = record.args
         path = args[2] if isinstance(args, tuple) and len(args) > 2 else ""
         return not str(path).startswith(self.prefixes)
+
+
+#: Query parameters that carry a credential, by name (lower case, "-" as "_"); the API refuses keys sent this way.
+CREDENTIAL_PARAMETERS = frozenset(
+    {"api_key", "apikey", "x_api_key", "key", "token", "access_token", "auth", "authorization", "password", "secret"}
+)
+REDACTED = "REDACTED"
+
+
+def redact_query(target: str) -> str:
+    """`target` (a path with its query string) with every credential in the query replaced by REDACTED.
+
+    A credential is the value of a parameter named like one, or any value (or bare word) that starts
+    with the project's key prefix, whatever its parameter is called.
+    """
+    path, separator, query = target.partition("?")
+    if not separator:
+        return target
+    pairs = []
+    for pair in query.split("&"):
+        name, equals, value = pair.partition("=")
+        if unquote_plus(value if equals else name).startswith(KEY_PREFIX):
+            pair = f"{name}={REDACTED}" if equals else REDACTED
+        elif equals and unquote_plus(name).lower().replace("-", "_") in CREDENTIAL_PARAMETERS:
+            pair = f"{name}={REDACTED}"
+        pairs.append(pair)
+    return f"{path}?{'&'.join(pairs)}"
+
+
+class RedactQueryCredentials(logging.Filter):
+    """Masks credentials in the request target of uvicorn's access-log records (`%s - "%s %s HTTP/%s" %d`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Always keeps the record, with its request target redacted."""
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 2 and isinstance(args[2], str):
+            record.args = (*args[:2], redact_query(args[2]), *args[3:])
+        return True
 
 
 class UvicornThread:

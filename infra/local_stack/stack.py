@@ -44,6 +44,7 @@ from local_stack.ports import (
 from local_stack.scheduler import REGION, Handler, RunReport, ScheduledJob, invoke
 from local_stack.servers import (
     MotoServer,
+    RedactQueryCredentials,
     SkipPaths,
     UnixSocketProxy,
     UvicornThread,
@@ -265,8 +266,7 @@ class LocalStack:
         if self._api_socket is None:
             raise RuntimeError("start() the stack first")
         config = uvicorn.Config(create_app(get_settings()), log_level=log_level, lifespan="off")
-        # The simulator's uvicorn logs through the same access logger; the sync makes hundreds of its requests.
-        logging.getLogger("uvicorn.access").addFilter(SkipPaths(API_PREFIX, "/_simulator"))
+        configure_access_log()
         server = uvicorn.Server(config)
         if on_ready is not None:
             threading.Thread(target=_when_started, args=(server, on_ready), name="api-ready", daemon=True).start()
@@ -354,6 +354,14 @@ def _without_password(url: URL) -> str:
 def _query_value(query: Mapping[str, str | Sequence[str]], name: str) -> str:
     value = query.get(name) or ""
     return value if isinstance(value, str) else value[0]
+
+
+def configure_access_log() -> None:
+    """uvicorn's access log without the simulator's requests and without credentials from query strings."""
+    access_log = logging.getLogger("uvicorn.access")
+    # The simulator's uvicorn logs through the same access logger; the sync makes hundreds of its requests.
+    access_log.addFilter(SkipPaths(API_PREFIX, "/_simulator"))
+    access_log.addFilter(RedactQueryCredentials())
 
 
 def _when_started(server: uvicorn.Server, callback: Callable[[], None]) -> None:

@@ -4,10 +4,16 @@ Endpoints under `/iii/sierra-api/v6`: `POST /token`, `GET /items`, `GET|PUT /ite
 `POST /items/query`, `GET /bibs`, `GET /bibs/{id}`. Control endpoints (no auth):
 `GET|POST /_simulator/faults`, `GET /_simulator/stats`, `POST /_simulator/reset`.
 
-Every error answers with Sierra's body `{"code","specificCode","httpStatus","name","description"}`.
-Codes used: 107 not found (404); 108 invalid query parameter, 105 invalid PUT content, 113
-invalid JSON, 116 invalid record id (400); 120 missing token, 123 invalid or expired token (401);
-126 a PUT/POST body that is not `application/json` (415).
+Every error answers with Sierra's body `{"code","specificCode","httpStatus","name","description"}`,
+except the token endpoint's, which are OAuth-shaped (`{"error","error_description"}`: 401
+`invalid_client`, 400 `unsupported_grant_type`), as on real servers.
+Codes used: 107 not found (404); 108 invalid query parameter, 105 invalid PUT content (an empty
+`subfields` list, a fixed field without a label...), 113 invalid JSON, 116 invalid record id (400);
+120 missing token, 123 invalid or expired token (401; OAuth-shaped `invalid_token` with the fault
+`unauthorized_body="oauth"`); 126 a PUT/POST body that is not `application/json` (415).
+A PUT replaces, per `fieldTag` in its body, the item's varFields with that tag and keeps the others;
+its `inventoryDate` is stored in fixed field `inventory_date_field` (69 INVDA by default) and never
+returned as such.
 Query parameters are validated strictly (unknown parameters, bad dates, `limit` outside 1-2000 ->
 400) so that client mistakes show up here rather than against the real Sierra.
 """
@@ -29,7 +35,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .faults import FaultConfig, FaultInjector, FaultMiddleware, error_response
+from .faults import FaultConfig, FaultInjector, FaultMiddleware, InFlight, error_response, oauth_error_response
 from .store import (
     BIB_DEFAULT_FIELDS,
     BIB_FIELD_ORDER,
@@ -66,6 +72,7 @@ class SimulatorConfig:
     client_secret: str = "simulator-secret"
     token_expires_in: int = 3600
     intl_use_label: str = "IUSE3"
+    inventory_date_field: str = "69"
     faults: FaultConfig = field(default_factory=FaultConfig)
     clock: Callable[[], datetime] | None = None
 
@@ -104,6 +111,7 @@ class SimulatorStats:
         self._lock = threading.Lock()
         self.by_route: Counter[str] = Counter()
         self.by_status: Counter[int] = Counter()
+        self.in_flight = InFlight()
         self.started = time.monotonic()
 
     def record(self, route: str, status: int) -> None:
@@ -117,6 +125,7 @@ class SimulatorStats:
         with self._lock:
             self.by_route.clear()
             self.by_status.clear()
+            self.in_flight.reset()
             self.started = time.monotonic()
 
     def snapshot(self) -> dict[str, Any]:
@@ -126,12 +135,23 @@ class SimulatorStats:
                 "requests": sum(self.by_status.values()),
                 "by_status": {str(status): count for status, count in sorted(self.by_status.items())},
                 "by_route": dict(sorted(self.by_route.items())),
+                "peak_in_flight": self.in_flight.peak,
                 "uptime_seconds": round(time.monotonic() - self.started, 3),
             }
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class OAuthError(Exception):
+    """An error answered OAuth-shaped: `{"error": ..., "error_description": ...}`."""
+
+    def __init__(self, http_status: int, error: str, description: str) -> None:
+        super().__init__(f"{http_status} {error}: {description}")
+        self.http_status = http_status
+        self.error = error
+        self.description = description
 
 
 def _bad_param(description: str) -> StoreError:
@@ -280,6 +300,7 @@ class SimulatorState:
                 "puts": len(self.store.put_log),
                 "tokens_issued": self.tokens.issued,
                 "faults_injected": dict(self.faults.injected),
+                "puts_refused": self.store.refused_puts,
             }
         )
         return snapshot
@@ -290,6 +311,8 @@ class SimulatorState:
         if scheme.lower() != "bearer" or not token:
             raise StoreError(401, 120, "Unauthorized", "invalid_token: no bearer token")
         if not self.tokens.is_valid(token.strip(), expired_before=self.faults.tokens_expired_at):
+            if self.faults.config.unauthorized_body == "oauth":
+                raise OAuthError(401, "invalid_token", "The access token is invalid or has expired")
             raise StoreError(401, 123, "Unauthorized", "invalid_grant")
 
 
@@ -314,10 +337,10 @@ async def create_token(request: Request) -> Response:
     key_ok = secrets.compare_digest(key.encode(), sim.config.client_key.encode())
     secret_ok = secrets.compare_digest(secret.encode(), sim.config.client_secret.encode())
     if scheme.lower() != "basic" or not (key_ok and secret_ok):
-        raise StoreError(401, 120, "Unauthorized", "invalid_client")
+        raise OAuthError(401, "invalid_client", "Invalid client credentials")
     form = (await request.body()).decode("utf-8", "replace")
     if "grant_type=client_credentials" not in form.split("&"):
-        raise StoreError(400, 105, "Invalid request", "grant_type must be client_credentials")
+        raise OAuthError(400, "unsupported_grant_type", "grant_type must be client_credentials")
     lifetime = sim.faults.config.token_ttl_seconds
     token = sim.tokens.issue(sim.config.token_expires_in if lifetime is None else lifetime)
     return JSONResponse({"access_token": token, "token_type": "bearer", "expires_in": sim.config.token_expires_in})
@@ -366,7 +389,8 @@ async def update_item(item_id: str, request: Request) -> Response:
     sim = _state(request)
     sim.authorise(request)
     _require_json(request)
-    sim.store.put_item(_record_id(item_id), await request.body())
+    record_id = _record_id(item_id)
+    sim.store.put_item(record_id, await request.body(), refused_keys=sim.faults.refused_put_keys(record_id))
     return Response(status_code=204)
 
 
@@ -429,6 +453,11 @@ async def _sierra_error(_request: Request, exc: Exception) -> Response:
     return error_response(exc.http_status, exc.code, exc.name, exc.description)
 
 
+async def _oauth_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OAuthError)
+    return oauth_error_response(exc.http_status, exc.error, exc.description)
+
+
 async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     return error_response(exc.status_code, 0, str(exc.detail), "No such endpoint or method")
@@ -438,7 +467,11 @@ def create_simulator_app(config: SimulatorConfig | None = None, *, store: Sierra
     """A simulator app; `app.state.simulator` (a SimulatorState) gives tests the store, faults and tokens."""
     config = config or SimulatorConfig()
     store = store or SierraStore(
-        item_count=config.item_count, seed=config.seed, intl_use_label=config.intl_use_label, clock=config.clock
+        item_count=config.item_count,
+        seed=config.seed,
+        intl_use_label=config.intl_use_label,
+        inventory_date_field=config.inventory_date_field,
+        clock=config.clock,
     )
     state = SimulatorState(config, store, FaultInjector(config.faults), TokenRegistry(), SimulatorStats())
     app = FastAPI(
@@ -448,8 +481,15 @@ def create_simulator_app(config: SimulatorConfig | None = None, *, store: Sierra
     app.include_router(api)
     app.include_router(control)
     app.add_exception_handler(StoreError, _sierra_error)
+    app.add_exception_handler(OAuthError, _oauth_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_middleware(FaultMiddleware, injector=state.faults, prefix=API_PREFIX, on_status=state.stats.record)
+    app.add_middleware(
+        FaultMiddleware,
+        injector=state.faults,
+        prefix=API_PREFIX,
+        on_status=state.stats.record,
+        in_flight=state.stats.in_flight,
+    )
     return app
 
 

@@ -8,7 +8,10 @@ every run; `fail_next` gives fully deterministic sequences.
 
 Injected errors carry Sierra's error body with the matching code: 500 -> 109, 503 -> 117,
 409 -> 133, 401 -> 123 (token expired), 429 -> 0; 502 and 504 answer with an HTML body, as a
-load balancer in front of Sierra would.
+load balancer in front of Sierra would. With `unauthorized_body="oauth"` an injected 401 comes
+OAuth-shaped (`{"error": "invalid_token", "error_description": ...}`, no Sierra code), as a gateway
+in front of Sierra answers. `refused_put_keys` makes Sierra refuse (400) any PUT whose body holds one
+of its keys (`{"inventoryDate": [item ids]}`; `null` instead of a list: on every item).
 """
 
 import asyncio
@@ -61,9 +64,13 @@ class FaultConfig:
     path_prefix: str | None = None
     maintenance: bool = False
     token_ttl_seconds: float | None = None
+    unauthorized_body: Literal["sierra", "oauth"] = "sierra"
+    refused_put_keys: dict[str, list[int] | None] = field(default_factory=dict)
 
     def validate(self) -> None:
         """Raise ValueError for settings that make no sense."""
+        if self.unauthorized_body not in ("sierra", "oauth"):
+            raise ValueError("unauthorized_body is sierra or oauth")
         for status, rate in self.error_rates.items():
             if status not in SIERRA_ERRORS and status not in HTML_ERRORS:
                 raise ValueError(f"cannot inject HTTP {status}")
@@ -94,10 +101,17 @@ def error_response(status: int, code: int, name: str, description: str) -> Respo
     return JSONResponse(body, status_code=status)
 
 
-def injected_response(status: int) -> Response:
+def oauth_error_response(status: int, error: str, description: str) -> Response:
+    """A response with an OAuth 2.0 error body, as the token endpoint (and gateways) answer."""
+    return JSONResponse({"error": error, "error_description": description}, status_code=status)
+
+
+def injected_response(status: int, config: FaultConfig) -> Response:
     """The response for an injected error status."""
     if status in HTML_ERRORS:
         return Response(f"<html><body><h1>{status}</h1>Gateway error</body></html>", status, media_type="text/html")
+    if status == 401 and config.unauthorized_body == "oauth":
+        return oauth_error_response(401, "invalid_token", "The access token is invalid or has expired")
     code, name, description = SIERRA_ERRORS[status]
     return error_response(status, code, name, description)
 
@@ -132,6 +146,11 @@ class FaultInjector:
                 self._random = random.Random(config.seed)
             self.config = config
             return config
+
+    def refused_put_keys(self, item_id: int) -> frozenset[str]:
+        """The top-level PUT keys Sierra refuses on this item."""
+        with self._lock:
+            return frozenset(key for key, ids in self.config.refused_put_keys.items() if ids is None or item_id in ids)
 
     def as_dict(self) -> dict[str, Any]:
         """The current configuration as JSON-able data."""
@@ -179,18 +198,36 @@ class FaultInjector:
 class FaultMiddleware:
     """ASGI middleware applying `FaultInjector` decisions to requests under the API prefix."""
 
-    def __init__(self, app: ASGIApp, injector: FaultInjector, prefix: str, on_status: Callable[[str, int], None]):
+    def __init__(
+        self,
+        app: ASGIApp,
+        injector: FaultInjector,
+        prefix: str,
+        on_status: Callable[[str, int], None],
+        in_flight: "InFlight | None" = None,
+    ):
         self.app = app
         self.injector = injector
         self.prefix = prefix
         self.on_status = on_status
+        self.in_flight = in_flight
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Delay, answer with an injected error, hang, or pass the request on; report the final status."""
+        """Count the request in flight while it is answered (see `_answer`)."""
         path = str(scope.get("path", ""))
         if scope["type"] != "http" or not path.startswith(self.prefix):
             await self.app(scope, receive, send)
             return
+        if self.in_flight is not None:
+            self.in_flight.enter()
+        try:
+            await self._answer(scope, receive, send, path)
+        finally:
+            if self.in_flight is not None:
+                self.in_flight.leave()
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        """Delay, answer with an injected error, hang, or pass the request on; report the final status."""
         relative = path[len(self.prefix) :] or "/"
         route = f"{scope['method']} {_route_template(relative)}"
         decision = self.injector.decide(str(scope["method"]), relative)
@@ -206,7 +243,7 @@ class FaultMiddleware:
             return
         if decision.status is not None:
             self.on_status(route, decision.status)
-            await injected_response(decision.status)(scope, receive, send)
+            await injected_response(decision.status, self.injector.config)(scope, receive, send)
             return
 
         async def reporting_send(message: Message) -> None:
@@ -215,6 +252,31 @@ class FaultMiddleware:
             await send(message)
 
         await self.app(scope, receive, reporting_send)
+
+
+class InFlight:
+    """Requests being answered right now, and the most there ever were at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.current = 0
+        self.peak = 0
+
+    def enter(self) -> None:
+        """One more request in flight."""
+        with self._lock:
+            self.current += 1
+            self.peak = max(self.peak, self.current)
+
+    def leave(self) -> None:
+        """One request answered."""
+        with self._lock:
+            self.current -= 1
+
+    def reset(self) -> None:
+        """Forget the peak."""
+        with self._lock:
+            self.peak = self.current
 
 
 def _route_template(path: str) -> str:

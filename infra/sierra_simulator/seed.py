@@ -11,7 +11,10 @@ and jurisdictions with ind1=1), conferences (111), title-only records whose 245 
 non-filing article ("The " = 4, "A " = 2), Cyrillic, Greek and CJK headings, the new
 classification in MARC 097 on most bibs (missing on some, repeated on some, with a collection
 text on some), old item call numbers like `84.2 HEI` or `123.45, 678.90 Mystery Romance`,
-duplicate and blank barcodes, suppressed and deleted items.
+duplicate and blank barcodes, suppressed and deleted items. As on real servers, most call numbers
+sit in varField `c` with marcTag 099 and subfield `a`, some under marcTag 090 or 092, some as plain
+content without a MARC tag (their `callNumber` then has no subfield markers), and some items carry
+a note varField with an empty `subfields` list.
 """
 
 import json
@@ -303,7 +306,15 @@ _LOCATION_FF = [_dumps({"label": "LOCATION", "value": code, "display": name}) fo
 _STATUS_FF = [_dumps({"label": "STATUS", "value": code, "display": display}) for code, display, _ in _STATUS_POOL]
 _ITEM_TYPE_JSON = [_dumps(name) for _, name in _ITEM_TYPE_POOL]
 _ITEM_TYPE_FF = [_dumps({"label": "I TYPE", "value": str(code), "display": name}) for code, name in _ITEM_TYPE_POOL]
-_CALL_NUMBER_FIELD = '{"fieldTag":"c","marcTag":"099","ind1":" ","ind2":" ","subfields":[{"tag":"a","content":%s}]}'
+_CALL_NUMBER_FIELD = '{"fieldTag":"c","marcTag":"%s","ind1":" ","ind2":" ","subfields":[{"tag":"a","content":%s}]}'
+_PLAIN_CALL_NUMBER_FIELD = '{"fieldTag":"c","content":%s}'
+#: An item note as real records sometimes carry it: MARC-tagged, with no subfields at all.
+_EMPTY_NOTE_JSON = '{"fieldTag":"n","marcTag":"500","ind1":" ","ind2":" ","subfields":[]}'
+#: Percent of items whose call number is plain content (no MARC tag), under 090, and under 092; the rest use 099.
+PLAIN_CALL_NUMBER_PERCENT = 5
+CALL_NUMBER_090_PERCENT = 5
+CALL_NUMBER_092_PERCENT = 3
+EMPTY_NOTE_PERCENT = 5
 _NOTE_JSON = [_dumps({"fieldTag": "x", "content": note}) for note in _NOTES]
 
 
@@ -553,6 +564,7 @@ class SeedCatalogue:
             status = _STATUS_JSON[status_index] + "}"
         barcode = self._barcode(item_id, h4)
         call_number = self.call_number_json(self.bib_summary(bib_id), (roll >> 8) % 100)
+        call_number_tag = call_number_marc_tag((h4 >> 40) % 100)
         fixed = ""
         if fixed_fields:
             invda = (
@@ -570,9 +582,15 @@ class SeedCatalogue:
             if barcode is not None:
                 parts.append(f'{{"fieldTag":"b","content":"{barcode}"}}')
             if call_number is not None:
-                parts.append(_CALL_NUMBER_FIELD % call_number)
+                parts.append(
+                    _PLAIN_CALL_NUMBER_FIELD % call_number
+                    if call_number_tag is None
+                    else _CALL_NUMBER_FIELD % (call_number_tag, call_number)
+                )
             if (roll >> 12) % 100 < 8:
                 parts.append(_NOTE_JSON[(roll >> 16) % len(_NOTE_JSON)])
+            if (h4 >> 52) % 100 < EMPTY_NOTE_PERCENT:
+                parts.append(_EMPTY_NOTE_JSON)
             var = "[" + ",".join(parts) + "]"
         return (
             f'"{item_id}"',
@@ -583,7 +601,7 @@ class SeedCatalogue:
             _LOCATION_JSON[location],
             status,
             "" if barcode is None else f'"{barcode}"',
-            "" if call_number is None else '"|a' + call_number[1:],
+            "" if call_number is None else call_number if call_number_tag is None else '"|a' + call_number[1:],
             _ITEM_TYPE_JSON[item_type],
             fixed,
             var,
@@ -649,7 +667,11 @@ class SeedCatalogue:
                 text += ',"barcode":""'
             call_roll = (h3 >> 48) % 100
             if call_roll >= 3:
-                text += ',"callNumber":"|a' + (two_classes if call_roll < 6 else usual)[1:]
+                call_number = two_classes if call_roll < 6 else usual
+                if (h4 >> 40) % 100 < PLAIN_CALL_NUMBER_PERCENT:
+                    text += ',"callNumber":' + call_number
+                else:
+                    text += ',"callNumber":"|a' + call_number[1:]
             out.append(f'{text},"itemType":{item_types[(h3 >> 16) % n_item_types]}}}')
         return out
 
@@ -840,6 +862,17 @@ BIB_CORE_FIELDS = frozenset(
 MAIN_ENTRY_TABLE_SIZE = 8192
 #: Fields `item_json` always renders (it adds volumes, fixedFields and varFields on request).
 ITEM_CORE_FIELDS = frozenset(ITEM_PARTS) - {"fixedFields", "varFields"} | {"deletedDate", "deleted"}
+
+
+def call_number_marc_tag(roll: int) -> str | None:
+    """The marcTag of an item's call-number field by a roll of 0-99 (None: plain content without a tag)."""
+    if roll < PLAIN_CALL_NUMBER_PERCENT:
+        return None
+    if roll < PLAIN_CALL_NUMBER_PERCENT + CALL_NUMBER_090_PERCENT:
+        return "090"
+    if roll < PLAIN_CALL_NUMBER_PERCENT + CALL_NUMBER_090_PERCENT + CALL_NUMBER_092_PERCENT:
+        return "092"
+    return "099"
 
 
 def _derive(h2: int) -> tuple[int, int]:

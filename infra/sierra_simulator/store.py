@@ -206,11 +206,14 @@ class SierraStore:
         item_count: int = 5000,
         seed: int = 1,
         intl_use_label: str = "IUSE3",
+        inventory_date_field: str = "69",
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.catalogue = SeedCatalogue(item_count=item_count, seed=seed, intl_use_label=intl_use_label)
+        self.inventory_date_field = inventory_date_field
         self.clock: Callable[[], datetime] = clock or _utcnow
         self.put_log: list[PutLogEntry] = []
+        self.refused_puts = 0
         self._lock = threading.RLock()
         self._items: dict[int, _Overlay] = {}
         self._bibs: dict[int, _Overlay] = {}
@@ -368,6 +371,7 @@ class SierraStore:
             self._item_overlay_ids.clear()
             self._bib_overlay_ids.clear()
             self.put_log.clear()
+            self.refused_puts = 0
 
     def put_counts(self) -> dict[int, int]:
         """Successful PUTs per item id (duplicates show up as counts above 1)."""
@@ -457,8 +461,10 @@ class SierraStore:
             )
             return sorted(found)
 
-    def put_item(self, item_id: int, raw_body: bytes) -> None:
-        """`PUT /items/{id}`: validate, apply the changed fields, bump updatedDate; logs every attempt."""
+    def put_item(self, item_id: int, raw_body: bytes, *, refused_keys: Iterable[str] = ()) -> None:
+        """`PUT /items/{id}`: validate, apply the changed fields, bump updatedDate; logs every attempt.
+
+        A body holding any of `refused_keys` is refused with 400 (a fault: Sierra refusing that part)."""
         status = 204
         body: Any = None
         try:
@@ -467,6 +473,10 @@ class SierraStore:
             except (ValueError, UnicodeDecodeError) as exc:
                 body = raw_body.decode("utf-8", "replace")
                 raise bad_request(f"Invalid JSON: {exc}", code=113) from exc
+            refused = sorted(set(body) & set(refused_keys)) if isinstance(body, dict) else []
+            if refused:
+                self.refused_puts += 1
+                raise bad_request(f"{refused[0]} cannot be changed on item {item_id}")
             with self._lock:
                 self._apply_put(item_id, body)
         except StoreError as exc:
@@ -493,13 +503,14 @@ class SierraStore:
             value = body["inventoryDate"]
             if not isinstance(value, str) or not _INVENTORY_DATE.match(value):
                 raise bad_request("inventoryDate must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ")
-            fixed = {**(fixed or {}), "69": {"label": "INVDA", "value": value}}
+            # GET never returns inventoryDate; the fixed field that mirrors it is a local convention.
+            fixed = {**(fixed or {}), self.inventory_date_field: {"label": "INVDA", "value": value}}
         record = self._materialise_item(item_id)
         if fixed:
             merged = {**record.get("fixedFields", {}), **fixed}
             record["fixedFields"] = {key: merged[key] for key in sorted(merged, key=int)}
         if var_fields is not None:
-            record["varFields"] = var_fields
+            record["varFields"] = replace_field_groups(record.get("varFields", []), var_fields)
         self._apply_simple_put_fields(record, body)
         self._derive_item_fields(record)
         self._stamp_updated(record, None)
@@ -880,6 +891,8 @@ def _validate_var_fields(value: Any) -> list[dict[str, Any]] | None:  # noqa: C9
         if has_content == (subfields is not None):
             raise bad_request(f"{where} needs either content or subfields")
         if subfields is not None:
+            if subfields == []:
+                raise bad_request(f"{where}.subfields is empty: a field needs at least one subfield")
             if not isinstance(subfields, list) or not all(
                 isinstance(sub, dict) and isinstance(sub.get("tag"), str) and isinstance(sub.get("content"), str)
                 for sub in subfields
@@ -889,6 +902,24 @@ def _validate_var_fields(value: Any) -> list[dict[str, Any]] | None:  # noqa: C9
         if subfields is not None:
             clean["subfields"] = [{"tag": sub["tag"], "content": sub["content"]} for sub in subfields]
         result.append(clean)
+    return result
+
+
+def replace_field_groups(current: list[dict[str, Any]], sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sierra's PUT of varFields: for each fieldTag sent, the item's fields with that tag are replaced by the
+    ones sent (where the first of them stood); fields with other tags stay as they were."""
+    tags = {field["fieldTag"] for field in sent}
+    result: list[dict[str, Any]] = []
+    placed: set[str] = set()
+    for existing in current:
+        tag = str(existing.get("fieldTag"))
+        if tag not in tags:
+            result.append(existing)
+            continue
+        if tag not in placed:
+            placed.add(tag)
+            result.extend(new for new in sent if new["fieldTag"] == tag)
+    result.extend(new for new in sent if new["fieldTag"] not in placed)
     return result
 
 

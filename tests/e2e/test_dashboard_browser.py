@@ -113,6 +113,8 @@ def test_dashboard_shows_the_project_and_retries_a_dead_letter(
     first_dead = page.locator(f"[data-testid=dead-letter][data-item-id='{project.dead_item_ids[0]}']")
     code, message = DEAD_ERRORS[0]
     assert f"[{code}] {message}" in first_dead.inner_text()
+    parts = first_dead.get_by_test_id("dead-letter-parts").inner_text()
+    assert parts == "Kirjattu: luokka, sisäkäyttö · Torjuttu: inventointipäivä"
     today = datetime.now(UTC).date()
     chart_range = f"date_from={today - timedelta(days=CHART_DAYS - 1)}&date_to={today}"
     per_day = api_get(base_url, f"/api/v1/analytics/prints_per_day?{chart_range}", project.admin_key)

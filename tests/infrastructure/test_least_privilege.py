@@ -14,9 +14,11 @@ SIERRA_SECRET = "SierraCredentialsSecret|SierraCredentialsSecretArn"
 PARQUET_OBJECTS = "ParquetBucket|ParquetPrefix"
 
 PERMISSIONS: dict[str, set[tuple[str, str]]] = {
-    # The API reads keys and items from the database and starts sync runs; it never talks to Sierra or S3.
+    # The API reads keys and items from the database and starts sync runs; it reads Sierra only for the
+    # writeback's dry run, and never touches S3.
     "ApiFunction": {
         ("secretsmanager:GetSecretValue", DATABASE_SECRET),
+        ("secretsmanager:GetSecretValue", SIERRA_SECRET),
         ("lambda:InvokeFunction", "SierraSyncFunction"),
     },
     "SierraSyncFunction": {

@@ -1,17 +1,24 @@
 """GraphQL over HTTP: limits on depth, size and aliases, introspection, GET, request validation, lazy loading."""
 
+import itertools
 import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from graphql import get_introspection_query
 from sqlalchemy.orm import Session
 
-from tarroitus.api.graphql.limits import MAX_ALIASES, MAX_QUERY_CHARS, MAX_QUERY_DEPTH, MAX_TOKENS
+from tarroitus.api.graphql.context import GraphQLContext
+from tarroitus.api.graphql.execution import run_query
+from tarroitus.api.graphql.limits import MAX_ALIASES, MAX_QUERY_CHARS, MAX_QUERY_DEPTH, MAX_SELECTIONS, MAX_TOKENS
 from tarroitus.models import ClientRole
+from tarroitus.services.deadlines import Deadline
+from tarroitus.settings import Settings
 from tests.api_helpers import assert_api_error
 from tests.database import PROJECT_ROOT
 from tests.factories import make_client, make_item
@@ -68,6 +75,79 @@ def test_graphql_answers_the_deepest_real_query(client: TestClient, db_session: 
     data = query_data(client, query, api_key=admin_key)
     # Then
     assert data["items"]["edges"][0]["node"]["labelState"] == {"lastPrintedBy": None}
+
+
+def fragment_explosion(item_id: int, levels: int) -> str:
+    """A valid document whose fragments each spread the next twice: 2^levels selections in ~40 characters a level."""
+    fragments = "".join(f"fragment F{i} on Item {{ ...F{i + 1} ...F{i + 1} }} " for i in range(levels))
+    return f"query {{ item(itemId: {item_id}) {{ ...F0 }} }} {fragments}fragment F{levels} on Item {{ barcode }}"
+
+
+def test_graphql_refuses_fragments_that_spread_the_next_twice(
+    client: TestClient, db_session: Session, admin_key: str
+) -> None:
+    # Given: twenty levels, an 830-character document selecting a million fields once expanded
+    item = make_item(db_session)
+    query = fragment_explosion(item.item_record_id, 20)
+    assert len(query) < 900
+    # When
+    body = post_query(client, query, api_key=admin_key).json()
+    # Then: refused before anything runs, with the expanded count
+    assert "data" not in body
+    assert error_codes(body) == ["invalid_query"]
+    assert body["errors"][0]["message"] == (
+        f"'anonymous' selects {2**20 + 1} fields once its fragments are expanded; the limit is {MAX_SELECTIONS}"
+    )
+
+
+def test_graphql_answers_fragments_within_the_selection_limit(
+    client: TestClient, db_session: Session, admin_key: str
+) -> None:
+    # Given: ten levels select 1,025 fields once expanded, which execution merges into one
+    item = make_item(db_session)
+    # When
+    data = query_data(client, fragment_explosion(item.item_record_id, 10), api_key=admin_key)
+    # Then
+    assert data == {"item": {"barcode": item.barcode}}
+
+
+def test_graphql_stops_a_query_past_its_time_budget(app: FastAPI, db_session: Session, admin_key: str) -> None:
+    # Given: GRAPHQL_TIME_BUDGET_SECONDS so short it has run out before the first field
+    settings = app.state.settings
+    app.state.settings = settings.model_copy(update={"graphql_time_budget_seconds": 1e-9})
+    make_item(db_session)
+    # When
+    with TestClient(app, raise_server_exceptions=False) as client:
+        body = post_query(client, "{ items(first: 5) { edges { node { itemId } } } }", api_key=admin_key).json()
+    # Then: one error and no partial data
+    assert body["data"] is None
+    assert error_codes(body) == ["query_time_budget_exceeded"]
+    assert body["errors"][0]["message"].startswith("The query ran past its time budget of 1e-09 s")
+
+
+def test_graphql_budget_running_out_mid_query_answers_one_error(db_session: Session, settings: Settings) -> None:
+    # Given: a clock that ticks once per look, and a query over a page of items and the status
+    admin, _ = make_client(db_session, role=ClientRole.ADMIN)
+    for _ in range(5):
+        make_item(db_session)
+    query = (
+        "{ items(first: 5) { edges { cursor node { itemId barcode labelState { state } } } } status { serverTime } }"
+    )
+
+    def run_until(deadline_tick: int) -> tuple[dict[str, Any], int]:
+        ticks = itertools.count()
+        deadline = Deadline(at=deadline_tick, clock=lambda: next(ticks))
+        context = GraphQLContext(session=db_session, client=admin, settings=settings, deadline=deadline)
+        return run_query(context, query=query, variables=None, operation_name=None), next(ticks)
+
+    unhurried, looks_in_full = run_until(10**9)
+    # When: the deadline passes a dozen fields in, in the middle of the page
+    body, looks = run_until(12)
+    # Then: one error and no partial data, and the fields after the deadline were not resolved
+    assert "errors" not in unhurried
+    assert body["data"] is None
+    assert error_codes(body) == ["query_time_budget_exceeded"]
+    assert looks < looks_in_full
 
 
 def test_graphql_refuses_too_many_aliases(client: TestClient, admin_key: str) -> None:

@@ -83,6 +83,34 @@ def test_graphql_item_unknown_is_null_with_a_not_found_error(client: TestClient,
     assert body["errors"][0]["path"] == ["item"]
 
 
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        (f"{{ item(itemId: {2**70}) {{ itemId }} }}", None),
+        ("query($id: BigInt!) { item(itemId: $id) { itemId } }", {"id": 2**70}),
+        ("query($id: BigInt!) { item(itemId: $id) { itemId } }", {"id": -(2**63) - 1}),
+        ("query($id: BigInt!) { labelEvents(itemId: $id) { id } }", {"id": 2**64}),
+        ("query($id: BigInt!) { item(itemId: $id) { itemId } }", {"id": 1.5}),
+        ("query($id: BigInt!) { item(itemId: $id) { itemId } }", {"id": True}),
+        ('{ item(itemId: "12") { itemId } }', None),
+    ],
+)
+def test_graphql_refuses_an_id_that_is_not_a_64_bit_integer_as_invalid_input(
+    client: TestClient, printer: tuple[Client, str], query: str, variables: dict[str, object] | None
+) -> None:
+    # Given
+    _, key = printer
+    # When
+    response = post_query(client, query, api_key=key, variables=variables)
+    # Then: a validation error before anything runs, never an internal error
+    assert response.status_code == 200
+    body = response.json()
+    assert "data" not in body, body
+    assert error_codes(body) == ["invalid_query"], body
+    assert "BigInt" in body["errors"][0]["message"]
+    assert body["errors"][0]["locations"], body
+
+
 def test_graphql_items_by_barcode_lists_duplicates_live_first(
     client: TestClient, db_session: Session, printer: tuple[Client, str]
 ) -> None:

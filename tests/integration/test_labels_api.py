@@ -114,6 +114,27 @@ def test_create_label_idempotency_key_reused_for_another_item_is_409(client: Tes
     assert label_events(db_session, second_item.item_record_id) == 0
 
 
+def test_create_label_idempotency_key_reused_with_another_body_is_422(client: TestClient, db_session: Session) -> None:
+    # Given: a print recorded with a body under a key
+    _, key = make_client(db_session, role=ClientRole.PRINTER)
+    item = make_item(db_session, classification="84.2", signum="KIV")
+    url = f"/api/v1/items/{item.item_record_id}/labels"
+    headers = {**key_header(key), "Idempotency-Key": "k-2"}
+    first = client.post(url, headers=headers, json={"classification": "84.2", "signum": "KIV"})
+    # When: the key comes again with another body, without one, and with the first body re-serialised
+    other_body = client.post(url, headers=headers, json={"classification": "84.2"})
+    no_body = client.post(url, headers=headers)
+    reordered = b'{ "signum": "KIV", "classification": "84.2" }'
+    same_body = client.post(url, headers={**headers, "Content-Type": "application/json"}, content=reordered)
+    # Then: the different requests are refused and record nothing; the same one replays
+    assert first.status_code == 201
+    for refused in (other_body, no_body):
+        error = assert_api_error(refused, 422, "idempotency_key_mismatch")
+        assert error["details"][0]["field"] == "header.Idempotency-Key"
+    assert (same_body.status_code, same_body.json()) == (200, first.json())
+    assert label_events(db_session, item.item_record_id) == 1
+
+
 def test_create_label_without_classification_is_409(client: TestClient, db_session: Session) -> None:
     # Given
     _, key = make_client(db_session, role=ClientRole.PRINTER)

@@ -1,7 +1,7 @@
 """The existing sync agent's protocol: GET /sync tells it what to send, POST /sync takes a gzip TSV batch."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -146,6 +146,40 @@ def post_batch_as(agent: TestClient, key: str) -> Any:
     """POST a one-row batch with another client's key."""
     files = {"file": ("data.tsv.gz", legacy_tsv_gz([legacy_row(1)]), "application/gzip")}
     return agent.post("/sync", files=files, data={"timestamp": T1}, headers={"x-api-key": key})
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "problem"),
+    [
+        ("9999-12-31T00:00:00+00:00", "ahead of the server's clock"),
+        ("1970-01-01T00:00:00+00:00", "before 2000-01-01"),
+        ("1999-12-31T23:59:59Z", "before 2000-01-01"),
+    ],
+)
+def test_legacy_sync_refuses_a_timestamp_outside_the_window(
+    agent: TestClient, db_session: Session, timestamp: str, problem: str
+) -> None:
+    # Given: a fresh backend
+    before = agent.get("/sync").json()
+    # When
+    response = post_batch(agent, [legacy_row(60)], timestamp)
+    # Then: 400 naming the field, and nothing written or moved
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("timestamp ")
+    assert problem in response.json()["detail"]
+    assert db_session.scalar(select(func.count()).select_from(Item)) == 0
+    assert agent.get("/sync").json() == before
+
+
+def test_legacy_sync_accepts_a_timestamp_a_little_ahead_of_the_clock(agent: TestClient) -> None:
+    # Given: the agent's clock runs a minute fast, well inside the allowed five minutes
+    post_batch(agent, [], T1)
+    ahead = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    # When
+    response = post_batch(agent, [legacy_row(61)], ahead)
+    # Then
+    assert response.json() == {"upserted": 1}
+    assert datetime.fromisoformat(agent.get("/sync").json()["timestamp"]) == datetime.fromisoformat(ahead)
 
 
 def test_legacy_print_by_the_database_id_the_agent_uploaded(

@@ -74,7 +74,7 @@ def test_stale_labels_migration_takes_each_printed_items_label_from_its_last_pri
     config = alembic_config()
     with empty_engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0002")
+        command.upgrade(config, "0004")
     with empty_engine.begin() as connection:
         connection.execute(
             text(

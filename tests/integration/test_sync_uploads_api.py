@@ -2,9 +2,11 @@
 
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session
 from tarroitus.models import ClientRole, Item
 from tarroitus.services.clients import register_client
 from tarroitus.settings import Settings
+from tests.api_helpers import assert_api_error
 from tests.uploads import legacy_parquet, legacy_row, legacy_tsv_gz
 
 
@@ -55,6 +58,40 @@ def test_sync_upload_with_timestamp_follows_the_legacy_state_rules(
     assert status["mode"] == "changes"
     assert status["changes_since"].startswith("2026-11-20T06:00:00")
     assert status["full_sync_cursor"] == 1
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "seconds_ahead"),
+    [("9999-12-31T00:00:00Z", None), ("1900-01-01T00:00:00Z", None), (None, 330)],
+)
+def test_sync_upload_refuses_a_timestamp_outside_the_window(
+    client: TestClient, db_session: Session, settings: Settings, timestamp: str | None, seconds_ahead: int | None
+) -> None:
+    # Given: a timestamp far in the future or the past, or just past the allowed five minutes ahead
+    headers = key_for(db_session, settings, ClientRole.SYNC)
+    moment = timestamp or (datetime.now(UTC) + timedelta(seconds=seconds_ahead or 0)).isoformat()
+    before = client.get("/api/v1/sync", headers=headers).json()
+    # When
+    response = upload(client, headers, legacy_tsv_gz([legacy_row(3)]), timestamp=moment)
+    # Then: 400 naming the field; nothing written, the watermark where it was
+    error = assert_api_error(response, 400, "invalid_timestamp")
+    assert [detail["field"] for detail in error["details"]] == ["body.timestamp"]
+    assert db_session.scalar(select(func.count()).select_from(Item)) == 0
+    assert client.get("/api/v1/sync", headers=headers).json() == before
+
+
+def test_sync_upload_allows_what_sync_timestamp_max_future_seconds_allows(
+    app: FastAPI, db_session: Session, settings: Settings
+) -> None:
+    # Given: an agent an hour ahead, and SYNC_TIMESTAMP_MAX_FUTURE_SECONDS at two hours
+    app.state.settings = settings.model_copy(update={"sync_timestamp_max_future_seconds": 7200})
+    headers = key_for(db_session, settings, ClientRole.SYNC)
+    ahead = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    # When
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = upload(client, headers, legacy_tsv_gz([legacy_row(4)]), timestamp=ahead)
+    # Then
+    assert response.status_code == 200, response.text
 
 
 def test_sync_upload_bad_parquet_row_changes_nothing(

@@ -30,7 +30,16 @@ def given_a_worked_queue(session: Session) -> None:
     queue.claim_batch(session, owner="run-a", now=NOW, limit=10)
     queue.release_claims(session, owner="run-a", item_record_ids=[1, 2])
     queue.mark_done(session, item_record_id=3, owner="run-a", now=NOW, sierra_updated_at=NOW)
-    queue.dead_letter(session, item_record_id=4, owner="run-a", now=NOW, error_code=116, error="HTTP 400 code 116")
+    queue.dead_letter(
+        session,
+        item_record_id=4,
+        owner="run-a",
+        now=NOW,
+        error_code=116,
+        error="HTTP 400 code 116",
+        written_parts=["call_number", "internal_use"],
+        refused_parts=["inventory_date"],
+    )
     queue.add_attempt(
         session,
         item_record_id=4,
@@ -40,6 +49,8 @@ def given_a_worked_queue(session: Session) -> None:
         http_status=400,
         sierra_code=116,
         error="HTTP 400 code 116: Invalid record id",
+        written_parts=["call_number", "internal_use"],
+        refused_parts=["inventory_date"],
     )
     queue.schedule_retry(
         session,
@@ -69,7 +80,15 @@ def test_read_writeback_reports_depth_in_flight_dead_letters_and_failures(
     assert [(d["item_record_id"], d["last_error_code"], d["classification"]) for d in body["dead_letters"]] == [
         (4, 116, "84.4")
     ]
+    assert (body["dead_letters"][0]["written_parts"], body["dead_letters"][0]["refused_parts"]) == (
+        ["call_number", "internal_use"],
+        ["inventory_date"],
+    )
     assert body["recent_failures"][0]["error"] == "HTTP 400 code 116: Invalid record id"
+    assert (body["recent_failures"][0]["written_parts"], body["recent_failures"][0]["refused_parts"]) == (
+        ["call_number", "internal_use"],
+        ["inventory_date"],
+    )
     assert (body["recent_failures"][0]["http_status"], body["recent_failures"][0]["sierra_code"]) == (400, 116)
     assert body["last_run"]["outcome"] == "partial"
     assert body["last_run"]["counts"] == {"written": 1}

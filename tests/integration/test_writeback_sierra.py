@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from tarroitus.db import session_scope
 from tarroitus.models import Item, WritebackAttempt, WritebackEntry, WritebackStatus
 from tarroitus.repositories import writeback as queue
-from tarroitus.services.call_number import replace_number_part
+from tarroitus.services.call_number import replace_in_marked_text, replace_number_part
 from tarroitus.services.writeback import WritebackRunCounts, write_back_queue
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
@@ -39,6 +39,7 @@ def writeback_settings(settings: Settings, **overrides: Any) -> Settings:
         "sierra_update_backoff_base_seconds": 0.0,
         "sierra_update_batch_size_limit": 100,
         "sierra_api_client_pool_size": 8,
+        "sierra_update_concurrency": 8,
         **overrides,
     }
     return settings.model_copy(update=values)
@@ -99,13 +100,18 @@ def attempts_by_item(engine: Engine) -> dict[int, list[WritebackAttempt]]:
 
 
 def expected_var_fields(before: dict[str, Any], classification: str) -> list[dict[str, Any]]:
-    """The item's varFields with subfield a of the c/099 field rewritten (or such a field appended)."""
+    """The item's varFields with its call-number field rewritten in place, whatever its marcTag or form (or
+    a c/099 field appended when it had none)."""
     fields = copy.deepcopy(before.get("varFields", []))
     for field in fields:
-        if field.get("fieldTag") == "c" and field.get("marcTag") == "099":
+        if field.get("fieldTag") != "c":
+            continue
+        if "subfields" in field:
             subfield = next(sub for sub in field["subfields"] if sub["tag"] == "a")
             subfield["content"] = replace_number_part(subfield["content"], classification)
-            return fields
+        else:
+            field["content"] = replace_in_marked_text(field["content"], classification)
+        return fields
     fields.append(
         {
             "fieldTag": "c",
@@ -141,7 +147,7 @@ def assert_written_exactly(
     assert after["fixedFields"] == expected_fixed
     unchanged = set(before) - {"varFields", "fixedFields", "updatedDate", "callNumber"}
     assert {key: after.get(key) for key in unchanged} == {key: before[key] for key in unchanged}
-    assert after["callNumber"].startswith("|a" + classification)
+    assert after["callNumber"].removeprefix("|a").startswith(classification)
     assert after["updatedDate"] > before["updatedDate"]
 
 
@@ -207,7 +213,7 @@ def test_two_concurrent_runs_write_each_item_exactly_once(
     # Given 400 queued items and two runs with their own clients, started together
     ids = live_item_ids(simulator, 400)
     queue_items(committed_db, ids)
-    options = writeback_settings(settings, sierra_update_batch_size_limit=25, sierra_api_client_pool_size=4)
+    options = writeback_settings(settings, sierra_update_batch_size_limit=25, sierra_update_concurrency=4)
     simulator.set_faults(latency_ms=2)
     results: dict[str, WritebackRunCounts] = {}
     barrier = threading.Barrier(2)
@@ -289,28 +295,31 @@ def expire_tokens_after_puts(simulator: RunningSimulator, puts: int) -> None:
     simulator.set_faults(expire_tokens=True)
 
 
-def test_a_bad_request_is_dead_lettered_without_a_retry(
+def test_a_refused_whole_body_is_written_part_by_part(
     committed_db: Engine, settings: Settings, simulator: RunningSimulator
 ) -> None:
     # Given Sierra answers the first PUT with 400
     ids = live_item_ids(simulator, 10)
     queue_items(committed_db, ids)
     simulator.set_faults(fail_next=[400], methods=["PUT"])
-    options = writeback_settings(settings, sierra_api_client_pool_size=1)
+    options = writeback_settings(settings, sierra_update_concurrency=1)
     # When
     counts = write_back_queue(
         committed_db, client_for(simulator, options), settings=options, owner="run-a", stop_at=time.monotonic() + 60
     )
-    # Then that item is dead-lettered after one attempt with Sierra's error; the others are written
-    assert (counts.written, counts.dead_lettered, counts.retried) == (9, 1, 0)
-    rows = entries(committed_db)
-    (dead,) = [row for row in rows.values() if row.status == WritebackStatus.DEAD]
-    assert (dead.attempts, dead.last_error_code) == (1, 105)
-    assert dead.last_error is not None and "HTTP 400" in dead.last_error
-    (attempt,) = attempts_by_item(committed_db)[dead.item_record_id]
-    assert (attempt.outcome, attempt.http_status, attempt.sierra_code) == ("dead_lettered", 400, 105)
-    assert simulator.faults.injected["400"] == 1
-    assert dead.item_record_id not in simulator.store.put_counts()
+    # Then that item's parts went one at a time, the call number first, and all landed; nothing was retried
+    assert (counts.written, counts.dead_lettered, counts.retried) == (10, 0, 0)
+    first = ids[0]
+    log = [(entry.status, sorted(entry.body)) for entry in simulator.store.put_log if entry.item_id == first]
+    assert simulator.faults.injected["400"] == 1  # answered before the store saw it
+    assert log == [(204, ["varFields"]), (204, ["inventoryDate"]), (204, ["fixedFields"])]
+    assert {row.status for row in entries(committed_db).values()} == {WritebackStatus.DONE}
+    (attempt,) = attempts_by_item(committed_db)[first]
+    assert (attempt.outcome, attempt.written_parts, attempt.refused_parts) == (
+        "written",
+        ["call_number", "inventory_date", "internal_use"],
+        [],
+    )
 
 
 def test_the_flag_field_number_and_inventory_date_settings_are_honoured(
@@ -356,7 +365,7 @@ def test_the_time_budget_releases_unstarted_items(
     ids = live_item_ids(simulator, 100)
     queue_items(committed_db, ids)
     simulator.set_faults(latency_ms=50)
-    options = writeback_settings(settings, sierra_api_client_pool_size=2, sierra_update_batch_size_limit=100)
+    options = writeback_settings(settings, sierra_update_concurrency=2, sierra_update_batch_size_limit=100)
     # When
     counts = write_back_queue(
         committed_db, client_for(simulator, options), settings=options, owner="run-a", stop_at=time.monotonic() + 0.6
@@ -400,7 +409,7 @@ def test_a_lost_answer_to_a_put_is_settled_by_reading_the_item(
     # Given every first PUT's answer is lost, after Sierra applied it or before it got there
     ids = live_item_ids(simulator, 10)
     queue_items(committed_db, ids)
-    options = writeback_settings(settings, sierra_api_client_pool_size=2)
+    options = writeback_settings(settings, sierra_update_concurrency=2)
     client = client_for(simulator, options, transport=LostAnswers(applied=applied))
     # When
     counts = write_back_queue(committed_db, client, settings=options, owner="run-a", stop_at=time.monotonic() + 60)

@@ -1,7 +1,8 @@
 """What each fault scenario injected and how every item ended, summed up at the end of the run.
 
 The reliability conftest writes one line per scenario and a total to the terminal summary:
-`reliability: faults=... written=... skipped_as_done=... dead_lettered=... duplicates=0 lost=0`.
+`reliability: faults=... written=... skipped_as_done=... dead_lettered=... duplicates=0 lost=0
+acknowledged_lost=0`: `acknowledged_lost` counts writes the API answered 2xx that are not in the database.
 """
 
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ class ScenarioOutcome:
     dead_lettered: int = 0
     duplicates: int = 0
     lost: int = 0
+    acknowledged_lost: int = 0
     runs: int = 0
     extra: dict[str, int] = field(default_factory=dict)
 
@@ -32,6 +34,7 @@ class ScenarioOutcome:
             "dead_lettered": self.dead_lettered,
             "duplicates": self.duplicates,
             "lost": self.lost,
+            "acknowledged_lost": self.acknowledged_lost,
             "runs": self.runs,
             **self.extra,
         }
@@ -61,6 +64,7 @@ class Ledger:
                 "dead_lettered",
                 "duplicates",
                 "lost",
+                "acknowledged_lost",
                 "runs",
             ):
                 setattr(total, name, getattr(total, name) + getattr(outcome, name))

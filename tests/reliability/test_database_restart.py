@@ -6,9 +6,11 @@ server would break every other test.
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -19,6 +21,7 @@ from tarroitus.api.app import create_app
 from tarroitus.db import reset_engines, session_scope
 from tarroitus.models import ClientRole, LabelEvent, WritebackEntry
 from tarroitus.settings import Settings
+from tests.api_server import serve_app
 from tests.factories import make_client, make_item
 from tests.reliability.ledger import LEDGER, ScenarioOutcome
 from tests.reliability.private_db import PrivateServer, private_server
@@ -27,6 +30,11 @@ from tests.sierra_fixtures import RunningSimulator
 from tests.sync_helpers import PageBudget
 
 PRINTS = 30
+#: Stations printing at once, prints each, and database stops under them (each stop risks a lost 201 on a
+#: server that answers before it commits: one in a few hundred prints in flight).
+STATIONS = 8
+PRINTS_PER_STATION = 60
+STOPS = 2
 DATABASE_DOWN = "The database is not reachable; retry shortly"
 #: How long the server stays down: an RDS reboot without failover takes longer, but the behaviour is the same.
 DOWNTIME_SECONDS = 1.0
@@ -123,6 +131,64 @@ def test_prints_retried_across_a_database_restart_are_recorded_exactly_once(tmp_
         assert sorted(events) == sorted(item_ids)
         assert sorted(queued) == sorted(item_ids)
         assert set(answers) <= {200, 201}
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("fresh_engines")
+def test_concurrent_prints_across_a_database_stop_acknowledge_only_stored_events(
+    tmp_path: Path, settings: Settings
+) -> None:
+    # Given: eight stations printing at once, each item once and without retries, through a real HTTP
+    # server whose database stops (fast shutdown, every connection cut) in the middle and starts again
+    with private_server(tmp_path / "pgdata") as database:
+        with session_scope(database.engine) as session:
+            item_ids = [make_item(session).item_record_id for _ in range(STATIONS * PRINTS_PER_STATION)]
+            keys = [make_client(session, role=ClientRole.PRINTER)[1] for _ in range(STATIONS)]
+        app = create_app(settings.model_copy(update={"database_url": SecretStr(database.url)}))
+        acknowledged: list[int] = []
+        refusals: Counter[str] = Counter()
+
+        def station(index: int) -> None:
+            with httpx.Client(base_url=base_url, headers={"X-API-Key": keys[index]}, timeout=60) as http:
+                for item_id in item_ids[index::STATIONS]:
+                    try:
+                        response = http.post(f"/api/v1/items/{item_id}/labels")
+                    except httpx.TransportError:
+                        refusals["no_answer"] += 1
+                        continue
+                    if response.status_code == 201:
+                        acknowledged.append(item_id)
+                    else:
+                        refusals[str(response.status_code)] += 1
+
+        # When
+        with serve_app(app) as base_url:
+            stations = [threading.Thread(target=station, args=(index,)) for index in range(STATIONS)]
+            for thread in stations:
+                thread.start()
+            for _ in range(STOPS):
+                restart_after(database, 0.5)
+            for thread in stations:
+                thread.join()
+        # Then: every 201 is a stored event; what could not be stored was refused with 503
+        with Session(database.engine) as session:
+            stored = set(session.scalars(select(LabelEvent.item_record_id)).all())
+        lost = [item_id for item_id in acknowledged if item_id not in stored]
+        LEDGER.record(
+            ScenarioOutcome(
+                name="concurrent_prints_database_stop",
+                faults=database.restarts,
+                items=len(item_ids),
+                written=len(stored),
+                acknowledged_lost=len(lost),
+                extra={"acknowledged": len(acknowledged), **{f"refused_{code}": n for code, n in refusals.items()}},
+            )
+        )
+        assert database.restarts == STOPS
+        assert refusals["503"] > 0, "the prints never met the stopped database"
+        assert lost == []
+        assert set(refusals) == {"503"}
+        assert stored == set(acknowledged)
 
 
 @pytest.mark.usefixtures("fresh_engines")

@@ -66,7 +66,8 @@ def test_writeback_record_locks_are_retried_until_written(harness: WritebackHarn
     outcome = harness.verify("writeback_409_record_locks")
     assert outcome.faults == 25
     assert outcome.dead_lettered == 0
-    assert attempts_by_outcome(harness.engine)["failed_retrying"] >= 25 // harness.settings.sierra_api_client_pool_size
+    # Each failed attempt used the client's three tries of a PUT (the first and two retries).
+    assert attempts_by_outcome(harness.engine)["failed_retrying"] >= 25 // 3
 
 
 def test_writeback_timeouts_whose_writes_land_late_are_not_written_twice(harness: WritebackHarness) -> None:
@@ -89,9 +90,11 @@ def test_writeback_token_expiry_mid_run_is_recovered(harness: WritebackHarness) 
     stop = threading.Event()
 
     def expire_tokens() -> None:
-        for _ in range(2):
-            if stop.wait(0.3):
-                return
+        # After the fifth and the twentieth PUT: mid-run whatever the machine's load.
+        for puts in (5, 20):
+            while len(harness.simulator.store.put_log) < puts:
+                if stop.wait(0.005):
+                    return
             harness.simulator.set_faults(expire_tokens=True)
 
     expirer = threading.Thread(target=expire_tokens)
@@ -112,33 +115,41 @@ def test_writeback_token_expiry_mid_run_is_recovered(harness: WritebackHarness) 
     assert outcome.dead_lettered == 0
 
 
-def test_writeback_maintenance_window_of_minutes_loses_and_dead_letters_nothing(harness: WritebackHarness) -> None:
-    # Given: Sierra is in a maintenance window (503, code 117) for ten minutes of scheduled runs
+def test_writeback_maintenance_window_of_minutes_spends_no_attempts_and_resumes(harness: WritebackHarness) -> None:
+    # Given: Sierra is in a maintenance window (503, code 117) for ten minutes of scheduled runs, far longer
+    # than the 5 answers in a row that mark a window
     harness.queue_items(ITEMS)
     harness.simulator.set_faults(maintenance=True)
+    threshold = harness.settings.sierra_api_maintenance_threshold
+    during: list[dict[str, Any]] = []
     for _ in range(10):
-        harness.run()
+        answered = harness.simulator.stats()["by_status"].get("503", 0)
+        during.append({**harness.run(), "answers": harness.simulator.stats()["by_status"]["503"] - answered})
         harness.advance(60)
-    during = attempts_by_outcome(harness.engine)
     with Session(harness.engine) as session:
-        statuses = set(session.scalars(select(WritebackEntry.status)).all())
-    # When: the window ends
+        rows = session.scalars(select(WritebackEntry)).all()
+    attempts_during = attempts_by_outcome(harness.engine)
+    # When: the window ends, and the next scheduled run comes
     harness.simulator.set_faults(maintenance=False)
+    resumed = harness.run()
     harness.drain()
-    # Then: the backoff spread the attempts out, nothing ran out of attempts, everything got written once
+    # Then: each run stopped after the threshold's worth of 503s, no item spent an attempt or waited for a
+    # backoff, and the first run after the window wrote everything once
     outcome = harness.verify("writeback_maintenance_window")
-    assert statuses == {WritebackStatus.QUEUED}
-    assert during.get("dead_lettered", 0) == 0
-    assert ITEMS <= during["failed_retrying"] <= ITEMS * 5
+    assert {run["outcome"] for run in during} == {"paused"}
+    assert all(threshold <= run["answers"] <= threshold + harness.settings.sierra_update_concurrency for run in during)
+    assert attempts_during == {}
+    assert {(row.status, row.attempts, row.claimed_by) for row in rows} == {(WritebackStatus.QUEUED, 0, None)}
+    assert (resumed["outcome"], resumed["written"]) == ("succeeded", ITEMS)
     assert outcome.dead_lettered == 0
 
 
 def test_writeback_time_budget_exhausted_mid_batch_resumes_next_run(harness: WritebackHarness) -> None:
-    # Given: slow answers and an invocation with half a second left to start items in
+    # Given: slow answers and an invocation with a second left to start items in
     harness.queue_items(ITEMS)
     harness.simulator.set_faults(latency_ms=40)
     # When
-    first = harness.run(budget_seconds=0.5)
+    first = harness.run(budget_seconds=1.0)
     harness.drain(budget_seconds=0.5)
     # Then: the first run stopped part-way and handed back what it had claimed but not started
     harness.extra_faults = sum(1 for result in harness.results if result["released"])
@@ -259,22 +270,42 @@ def test_writeback_workers_without_the_lease_still_never_share_an_item(harness: 
 
 
 def test_writeback_permanent_refusals_are_dead_lettered_with_sierra_error(harness: WritebackHarness) -> None:
-    # Given: Sierra refuses ten PUTs as invalid (400, code 105) and the rest go through
-    harness.queue_items(ITEMS)
-    harness.simulator.set_faults(fail_next=[400] * 10, methods=["PUT"])
+    # Given: Sierra refuses the inventory date on eight items (400, code 105) and their call number on four more
+    # (items whose call number does not carry the new classification already)
+    ids = harness.queue_items(ITEMS)
+    relabelled = [
+        item_id
+        for item_id in ids
+        if not (harness.simulator.store.get_item_raw(item_id) or {})
+        .get("callNumber", "|a")
+        .startswith(("|a" + CLASSIFICATION, CLASSIFICATION))
+    ]
+    refused_date, refused_call_number = relabelled[:8], relabelled[8:12]
+    harness.simulator.set_faults(refused_put_keys={"inventoryDate": refused_date, "varFields": refused_call_number})
     # When
     harness.drain()
-    # Then: those ten wait for an operator with Sierra's error; the rest are written once
+    # Then: those twelve wait for an operator with Sierra's error and the part it refused; the eight whose
+    # inventory date was refused still got their call number; the rest are written once
     outcome = harness.verify("writeback_permanent_refusals")
-    assert outcome.dead_lettered == 10
+    assert outcome.dead_lettered == 12
     with Session(harness.engine) as session:
-        dead = session.scalars(select(WritebackEntry).where(WritebackEntry.status == WritebackStatus.DEAD)).all()
-    assert {entry.last_error_code for entry in dead} == {105}
-    assert harness.simulator.store.put_counts().keys().isdisjoint(entry.item_record_id for entry in dead)
-    # And an operator's retry writes them once the cause is fixed
+        dead = {
+            entry.item_record_id: entry
+            for entry in session.scalars(select(WritebackEntry).where(WritebackEntry.status == WritebackStatus.DEAD))
+        }
+    assert set(dead) == {*refused_date, *refused_call_number}
+    assert {entry.last_error_code for entry in dead.values()} == {105}
+    assert all(dead[item_id].refused_parts == ["inventory_date"] for item_id in refused_date)
+    assert all(dead[item_id].written_parts == ["call_number", "internal_use"] for item_id in refused_date)
+    assert all(dead[item_id].refused_parts == ["call_number"] for item_id in refused_call_number)
+    written = harness.simulator.store.put_counts()
+    assert all(item_id in written for item_id in refused_date)
+    assert not any(item_id in written for item_id in refused_call_number)
+    # And an operator's retry writes what is missing once the cause is fixed
+    harness.simulator.set_faults(refused_put_keys={})
     with session_scope(harness.engine) as session:
         retried = retry_dead_letters(session, now=datetime.now(UTC), item_record_ids=None)
-    assert len(retried.requeued) == 10
+    assert len(retried.requeued) == 12
     harness.drain()
     after_retry = harness.verify("writeback_dead_letters_retried")
     assert after_retry.dead_lettered == 0

@@ -4,9 +4,11 @@ Time: the job reads the wall clock, so "time passes" by moving the queue's and t
 back (`advance`): retries come due and abandoned claims and leases expire exactly as they would after
 that long, without the test waiting. Only hung requests need real time to land.
 
-The check (`verify`) is the suite's acceptance bar: every queued item is either done, with exactly one
-successful PUT in Sierra's log and the new call number and internal-use flag in Sierra, or dead-lettered
-with its error and never written; no item has two successful PUTs.
+The check (`verify`) is the suite's acceptance bar: every queued item is either done, with each part of
+its write (call number, inventory date, internal-use flag) in exactly one successful PUT of Sierra's log
+and the new call number and flag in Sierra, or dead-lettered with its error; no part of an item is
+written twice (a duplicate). A write is one PUT unless Sierra refused its body (then its parts go one at
+a time), so for every scenario without refusals this is one successful PUT per item.
 """
 
 import time
@@ -38,6 +40,8 @@ def fault_settings(settings: Settings, **overrides: Any) -> Settings:
         "sierra_update_max_attempts": 8,
         "sierra_update_batch_size_limit": 10,
         "sierra_api_client_pool_size": 4,
+        "sierra_update_concurrency": 2,
+        "sierra_api_maintenance_threshold": 5,
         "sierra_api_client_timeout_seconds": 1.0,
     }
     values.update(overrides)
@@ -56,19 +60,35 @@ def live_item_ids(simulator: RunningSimulator, count: int) -> list[int]:
     return ids[:count]
 
 
+#: The part of a write each top-level key of a PUT body carries.
+PARTS_BY_KEY = {"varFields": "call_number", "inventoryDate": "inventory_date", "fixedFields": "internal_use"}
+
+
 def sierra_holds_the_write(raw: dict[str, Any] | None, *, internal_use_field: str = "93") -> bool:
-    """True when Sierra's item carries the new call number and the internal-use flag."""
+    """True when Sierra's item carries exactly one call number, the new one, and the internal-use flag."""
     if raw is None:
         return False
-    call_numbers = [
-        subfield.get("content", "")
-        for var_field in raw.get("varFields", [])
-        if var_field.get("fieldTag") == "c"
-        for subfield in var_field.get("subfields", [])
-        if subfield.get("tag") == "a"
-    ]
+    call_fields = [field for field in raw.get("varFields", []) if field.get("fieldTag") == "c"]
+    if len(call_fields) != 1:
+        return False
+    (field,) = call_fields
+    subfields = field.get("subfields")
+    text = (
+        next((sub.get("content", "") for sub in subfields if sub.get("tag") == "a"), "")
+        if subfields is not None
+        else field.get("content", "")
+    )
     flag = raw.get("fixedFields", {}).get(internal_use_field, {}).get("value")
-    return bool(call_numbers) and call_numbers[0].startswith(CLASSIFICATION) and str(flag) == "1"
+    return text.startswith(CLASSIFICATION) and str(flag) == "1"
+
+
+def parts_written(simulator: RunningSimulator) -> dict[int, list[str]]:
+    """Per item, the parts every successful PUT carried, in order (a part twice is a duplicate write)."""
+    written: dict[int, list[str]] = {}
+    for put in simulator.store.put_log:
+        if put.status == 204 and isinstance(put.body, dict):
+            written.setdefault(put.item_id, []).extend(PARTS_BY_KEY[key] for key in put.body if key in PARTS_BY_KEY)
+    return written
 
 
 @dataclass
@@ -102,6 +122,8 @@ class WritebackHarness:
             "pool_size": self.settings.sierra_api_client_pool_size,
             "timeout_seconds": self.settings.sierra_api_client_timeout_seconds,
             "retries": 2,
+            "maintenance_threshold": self.settings.sierra_api_maintenance_threshold,
+            "max_concurrent_requests": self.settings.sierra_update_concurrency,
         }
         options.update(overrides)
         return self.simulator.client(**options)
@@ -179,18 +201,21 @@ class WritebackHarness:
                     select(WritebackEntry).where(WritebackEntry.item_record_id.in_(self.item_ids))
                 )
             }
-        puts = self.simulator.store.put_counts()
+        written_parts = parts_written(self.simulator)
         # Figures since the previous `verify` of this harness, so that a scenario in two parts counts each once.
-        faults = sum(self.simulator.faults.injected.values()) + self.extra_faults
+        faults = sum(self.simulator.faults.injected.values()) + self.simulator.store.refused_puts + self.extra_faults
         outcome = ScenarioOutcome(name=name, items=len(self.item_ids), runs=self.runs - self.reported.get("runs", 0))
         outcome.faults = faults - self.reported.get("faults", 0)
         self.reported = {"runs": self.runs, "faults": faults}
         outcome.skipped_as_done = self.counts.get("skipped_as_done", 0)
-        outcome.duplicates = sum(count - 1 for item_id, count in puts.items() if item_id in entries and count > 1)
+        outcome.duplicates = sum(
+            len(parts) - len(set(parts)) for item_id, parts in written_parts.items() if item_id in entries
+        )
         for item_id in self.item_ids:
             entry = entries.get(item_id)
             raw = self.simulator.store.get_item_raw(item_id)
-            written_once = puts.get(item_id, 0) == 1 and sierra_holds_the_write(raw)
+            parts = written_parts.get(item_id, [])
+            written_once = bool(parts) and len(parts) == len(set(parts)) and sierra_holds_the_write(raw)
             if entry is not None and entry.status is WritebackStatus.DONE and written_once:
                 outcome.written += 1
                 continue

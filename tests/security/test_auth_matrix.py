@@ -28,8 +28,8 @@ from tarroitus.models import ClientRole
 from tarroitus.settings import Settings
 from tests.factories import make_client
 
-#: Routes anyone may call, on purpose: probes, the API description, the dashboard's and the print station's static
-#: pages and assets (each page signs in with a key and calls /api/v1 itself).
+#: Routes anyone may call, on purpose: probes, the API description and its pages' assets, the dashboard's and the
+#: print station's static pages and assets (each page signs in with a key and calls /api/v1 itself).
 PUBLIC_ROUTES = {
     ("GET", "/"),
     ("GET", "/dashboard/{name}"),
@@ -38,6 +38,7 @@ PUBLIC_ROUTES = {
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/docs/assets/{name}"),
     ("GET", "/redoc"),
     ("GET", "/api/v1/utils/health-check"),
     ("GET", "/api/v1/utils/readiness"),

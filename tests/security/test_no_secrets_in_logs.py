@@ -90,15 +90,20 @@ def run_api_flows(handler: ModuleType, admin_key: str, barcode: str) -> set[str]
     return {admin_key, printer_key, adopted_key, rotated["api_key"], wrong_key}
 
 
+def install_admin_and_item(engine: Engine, settings: Settings) -> tuple[str, str]:
+    """An admin client installed as the migrate function does (its key from the secret), and an item's barcode."""
+    admin_key = "admin-key-from-the-secret-" + uuid.uuid4().hex
+    with session_scope(engine) as session:
+        pepper = settings.api_key_pepper.get_secret_value()
+        ensure_admin_client(session, name="bootstrap-admin", api_key=admin_key, pepper=pepper)
+        return admin_key, make_item(session).barcode
+
+
 def test_api_flows_log_no_key_or_secret(
     api_handler: ModuleType, committed_db: Engine, settings: Settings, capfd: pytest.CaptureFixture[str]
 ) -> None:
     # Given
-    admin_key = "admin-key-from-the-secret-" + uuid.uuid4().hex
-    with session_scope(committed_db) as session:
-        pepper = settings.api_key_pepper.get_secret_value()
-        ensure_admin_client(session, name="bootstrap-admin", api_key=admin_key, pepper=pepper)
-        barcode = make_item(session).barcode
+    admin_key, barcode = install_admin_and_item(committed_db, settings)
     # When
     with all_logs_at_debug() as logs:
         used_keys = run_api_flows(api_handler, admin_key, barcode)
@@ -110,6 +115,24 @@ def test_api_flows_log_no_key_or_secret(
     secrets = {value for value in used_keys | configured_secrets(settings) if len(value) >= MIN_SECRET_LENGTH}
     leaked = sorted(secret[:6] + "..." for secret in secrets if secret in text)
     assert leaked == [], f"secrets found in the logs: {leaked}"
+
+
+def test_keys_sent_in_a_query_string_are_refused_and_not_logged(
+    api_handler: ModuleType, committed_db: Engine, settings: Settings, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Given: a valid admin key, sent as a query parameter instead of a header
+    admin_key, barcode = install_admin_and_item(committed_db, settings)
+    # When: through the API Lambda, everything logged at DEBUG
+    with all_logs_at_debug() as logs:
+        answers = [
+            invoke(api_handler, "GET", "/api/v1/items", query={"api_key": admin_key})["statusCode"],
+            invoke(api_handler, "GET", f"/itemdata/{barcode}", query={"x-api-key": admin_key})["statusCode"],
+            invoke(api_handler, "GET", "/api/v1/status", query={"token": admin_key, "limit": "1"})["statusCode"],
+        ]
+    output = capfd.readouterr()
+    # Then
+    assert answers == [401, 403, 401]
+    assert admin_key not in "\n".join([logs.text, output.out, output.err])
 
 
 @pytest.fixture
@@ -164,7 +187,9 @@ def test_sync_and_writeback_runs_log_no_credentials_or_tokens(
     with all_logs_at_debug() as logs:
         assert sync.lambda_handler(scheduler_event(), context)["outcome"] == "succeeded"
         printed = print_some_items(api, admin_key, count=10)
-        small_simulator.set_faults(fail_next=[401, 503, 500, 400], methods=["PUT"])
+        small_simulator.set_faults(
+            fail_next=[401, 503, 500, 400], methods=["PUT"], refused_put_keys={"inventoryDate": None}
+        )
         result = writeback.lambda_handler(scheduler_event(), context)
         assert sync.lambda_handler({"mode": "changes"}, context)["outcome"] == "succeeded"
     output = capfd.readouterr()

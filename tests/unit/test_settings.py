@@ -46,6 +46,11 @@ def test_settings_boolean_flags_parse_explicitly(monkeypatch: pytest.MonkeyPatch
         ("DB_PORT", "70000"),
         ("SIERRA_UPDATE_SET_INVDA", "maybe"),
         ("SIERRA_API_CLIENT_POOL_SIZE", "0"),
+        ("SIERRA_UPDATE_CONCURRENCY", "0"),
+        ("SIERRA_UPDATE_CALL_NUMBER_MARC_TAG", "99"),
+        ("SIERRA_UPDATE_INVDA_FIELD_NUMBER", "1000"),
+        ("SIERRA_UPDATE_IUSE3_VALUE", ""),
+        ("SIERRA_API_MAINTENANCE_THRESHOLD", "0"),
         ("SIERRA_API_CLIENT_TIMEOUT_SECONDS", "-1"),
         ("FULL_SYNC_BATCH_SIZE", "2001"),
         ("SIERRA_API_ENDPOINT", "not a url"),
@@ -84,6 +89,11 @@ def test_settings_every_documented_variable_is_read(monkeypatch: pytest.MonkeyPa
         "SIERRA_UPDATE_BATCH_SIZE_LIMIT": "20",
         "SIERRA_UPDATE_SET_INVDA": "false",
         "SIERRA_UPDATE_SET_IUSE3": "true",
+        "SIERRA_UPDATE_CONCURRENCY": "3",
+        "SIERRA_UPDATE_CALL_NUMBER_MARC_TAG": "090",
+        "SIERRA_UPDATE_INVDA_FIELD_NUMBER": "63",
+        "SIERRA_UPDATE_IUSE3_VALUE": "2",
+        "SIERRA_API_MAINTENANCE_THRESHOLD": "7",
         "LOG_LEVEL": "DEBUG",
         "SENTRY_DSN": "https://key@sentry.example.org/1",
         "SENTRY_RELEASE": "1.2.3",
@@ -104,10 +114,39 @@ def test_settings_every_documented_variable_is_read(monkeypatch: pytest.MonkeyPa
     assert settings.sierra_update_batch_size_limit == 20
     assert settings.sierra_update_set_invda is False
     assert settings.sierra_update_set_iuse3 is True
+    assert settings.sierra_update_concurrency == 3
+    assert settings.sierra_update_call_number_marc_tag == "090"
+    assert settings.sierra_update_invda_field_number == 63
+    assert settings.sierra_update_iuse3_value == "2"
+    assert settings.sierra_api_maintenance_threshold == 7
     assert settings.log_level == "DEBUG"
     assert settings.sentry_release == "1.2.3"
     assert settings.parquet_bucket == "tarroitus-data"
     assert str(settings.aws_endpoint_url) == "http://127.0.0.1:5000/"
+
+
+def test_settings_writeback_defaults_suit_a_real_sierra(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given / When
+    settings = make(monkeypatch)
+    # Then two writes at a time, new call numbers under 099, INVDA in 69, the flag 93 set to 1
+    assert (settings.sierra_update_concurrency, settings.sierra_api_maintenance_threshold) == (2, 5)
+    assert (settings.sierra_update_call_number_marc_tag, settings.sierra_update_invda_field_number) == ("099", 69)
+    assert (settings.sierra_update_set_iuse3, settings.sierra_update_iuse3_value) == (True, "1")
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"SIERRA_UPDATE_CONCURRENCY": "5", "SIERRA_API_CLIENT_POOL_SIZE": "4"}, "sierra_update_concurrency"),
+        ({"SIERRA_UPDATE_INVDA_FIELD_NUMBER": "93"}, "sierra_update_invda_field_number"),
+    ],
+)
+def test_settings_refuse_writeback_settings_that_contradict(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], message: str
+) -> None:
+    # Given / When / Then
+    with pytest.raises(ValidationError, match=message):
+        make(monkeypatch, **environment)
 
 
 def test_settings_database_url_scheme_is_normalised(monkeypatch: pytest.MonkeyPatch) -> None:

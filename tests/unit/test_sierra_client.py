@@ -17,6 +17,7 @@ from tarroitus.sierra import (
     SierraClient,
     SierraConflictError,
     SierraError,
+    SierraMaintenanceError,
     SierraNotFoundError,
     SierraUnavailableError,
     format_date_range,
@@ -226,15 +227,45 @@ def test_client_token_rejected_twice_raises_auth_error(
     assert sierra_client.tokens_fetched == 2
 
 
-def test_client_wrong_credentials_raise_auth_error_without_retry(sierra_simulator: RunningSimulator) -> None:
-    # Given a client with a wrong secret
-    client = sierra_simulator.client(client_secret="wrong")
+def test_client_reauthenticates_on_a_401_without_a_sierra_code(
+    sierra_simulator: RunningSimulator, sierra_client: SierraClient
+) -> None:
+    # Given a token that expires and a gateway answering 401 OAuth-shaped, with no Sierra code
+    item_id = sierra_simulator.store.first_item_id
+    sierra_client.get_item(item_id)
+    sierra_simulator.set_faults(expire_tokens=True, unauthorized_body="oauth")
 
-    # When / Then the token request fails once, with Sierra's error
+    # When the next call is made
+    item = sierra_client.get_item(item_id)
+
+    # Then the client fetched a new token once and retried
+    assert item.int_id == item_id
+    assert sierra_client.tokens_fetched == 2
+    assert sierra_simulator.stats()["by_status"].get("401") == 1
+
+
+def test_client_wrong_credentials_raise_auth_error_without_retry(
+    sierra_simulator: RunningSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a client with a wrong secret
+    client = sierra_simulator.client(client_secret="wrong-secret-value")
+
+    # When / Then the token request fails once, with the OAuth error Sierra sent
     with pytest.raises(SierraAuthError) as caught:
         client.list_items(limit=1)
     assert caught.value.http_status == 401
+    assert (caught.value.name, caught.value.description) == ("invalid_client", "Invalid client credentials")
+    assert "invalid_client (Invalid client credentials)" in str(caught.value)
     assert sierra_simulator.stats()["by_route"] == {"POST /token": 1}
+    # And the failure is logged in its OAuth shape, without the credentials
+    (record,) = [record for record in caplog.records if "/token" in record.getMessage()]
+    assert (record.__dict__["error"], record.__dict__["error_description"]) == (
+        "invalid_client",
+        "Invalid client credentials",
+    )
+    assert "Invalid client credentials" in record.getMessage()
+    assert "wrong-secret-value" not in caplog.text
+    assert sierra_simulator.config.client_key not in caplog.text
 
 
 def test_client_never_logs_or_shows_credentials(
@@ -254,7 +285,7 @@ def test_client_never_logs_or_shows_credentials(
     text = caplog.text + repr(sierra_client)
     assert sierra_simulator.config.client_secret not in text
     assert token not in text
-    assert "retry 1 of 3" in caplog.text
+    assert "HTTP 503; retry 1 of" in caplog.text
 
 
 # ----- Retries ----------------------------------------------------------------------------------
@@ -309,15 +340,77 @@ def test_client_never_retries_400(sierra_simulator: RunningSimulator, sierra_cli
 def test_client_retries_exhausted_raise_unavailable(
     sierra_simulator: RunningSimulator, sierra_client: SierraClient
 ) -> None:
-    # Given Sierra answers 503 more often than the client retries (3)
-    sierra_simulator.set_faults(fail_next=[503, 503, 503, 503, 503], path_prefix="/items")
+    # Given Sierra answers 500 more often than the client retries (3)
+    sierra_simulator.set_faults(fail_next=[500, 500, 500, 500, 500], path_prefix="/items")
 
     # When / Then the fourth failure is raised as unavailable, with Sierra's code
     with pytest.raises(SierraUnavailableError) as caught:
         sierra_client.get_item(sierra_simulator.store.first_item_id)
-    assert (caught.value.http_status, caught.value.code) == (503, 117)
+    assert not isinstance(caught.value, SierraMaintenanceError)
+    assert (caught.value.http_status, caught.value.code) == (500, 109)
     assert len(_sleeps(sierra_client)) == 3
     assert sierra_simulator.stats()["by_route"]["GET /items/{id}"] == 4
+
+
+def test_client_503s_in_a_row_up_to_the_threshold_are_a_maintenance_window(
+    sierra_simulator: RunningSimulator,
+) -> None:
+    # Given Sierra in a maintenance window, and a client retrying twice with a threshold of 5
+    client = sierra_simulator.client(retries=2, maintenance_threshold=5)
+    client.get_item(sierra_simulator.store.first_item_id)
+    sierra_simulator.set_faults(maintenance=True)
+
+    # When / Then the 503 is retried past the client's retries, until the fifth says maintenance
+    with pytest.raises(SierraMaintenanceError) as caught:
+        client.get_item(sierra_simulator.store.first_item_id)
+    assert (caught.value.http_status, caught.value.code) == (503, 117)
+    assert "maintenance window" in str(caught.value)
+    assert len(_sleeps(client)) == 4
+    assert sierra_simulator.stats()["by_status"]["503"] == 5
+
+
+def test_client_503s_broken_by_an_answer_are_no_maintenance_window(sierra_simulator: RunningSimulator) -> None:
+    # Given two 503s, a good answer, then three 503s, and a threshold of 4
+    client = sierra_simulator.client(retries=3, maintenance_threshold=4)
+    sierra_simulator.set_faults(fail_next=[503, 503], path_prefix="/items")
+    client.get_item(sierra_simulator.store.first_item_id)
+    sierra_simulator.set_faults(fail_next=[503, 503, 503], path_prefix="/items")
+
+    # When / Then the streak started again, so the second request succeeds on its fourth try
+    assert client.get_item(sierra_simulator.store.first_item_id).int_id == sierra_simulator.store.first_item_id
+    assert sierra_simulator.stats()["by_status"]["503"] == 5
+
+
+def test_client_concurrency_cap_halves_on_503_and_timeouts_and_comes_back(sierra_simulator: RunningSimulator) -> None:
+    # Given a client capped at 4 concurrent requests, and Sierra answering 503 then timing out once
+    client = sierra_simulator.client(max_concurrent_requests=4, timeout_seconds=0.3)
+    assert client.concurrency is not None
+    sierra_simulator.set_faults(fail_next=[503, "timeout"], hang_seconds=0.5, path_prefix="/items")
+
+    # When one request meets both
+    client.get_item(sierra_simulator.store.first_item_id)
+
+    # Then the cap went 4 -> 2 -> 1, and calm answers raise it one step at a time
+    assert client.concurrency.lowest == 1
+    assert client.concurrency.limit == 2
+    for _ in range(5):
+        client.get_item(sierra_simulator.store.first_item_id)
+    assert client.concurrency.limit == 4
+
+
+def test_client_concurrency_cap_bounds_requests_in_flight(sierra_simulator: RunningSimulator) -> None:
+    # Given a client capped at 2 but shared by 6 threads, and a slow Sierra
+    client = sierra_simulator.client(max_concurrent_requests=2, pool_size=6)
+    sierra_simulator.set_faults(latency_ms=30)
+    ids = [sierra_simulator.store.first_item_id + offset for offset in range(24)]
+
+    # When
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        found = list(pool.map(lambda item_id: client.get_item(item_id, fields="id").int_id, ids))
+
+    # Then Sierra never had more than two requests at once
+    assert len(found) == len(ids)
+    assert sierra_simulator.stats()["peak_in_flight"] == 2
 
 
 def test_client_conflict_after_retries_raises_conflict(

@@ -22,7 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tarroitus.db import Base
@@ -148,6 +148,8 @@ class LabelEvent(Base):
     printed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     source: Mapped[str] = mapped_column(String(16), default="api", server_default="api")
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    # SHA-256 of the request first sent under `idempotency_key`: the same key with another request is refused.
+    request_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class WritebackEntry(Base):
@@ -171,6 +173,9 @@ class WritebackEntry(Base):
     last_error_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     sierra_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Parts of the write (call_number, inventory_date, internal_use) Sierra holds and refused, as of the last attempt.
+    written_parts: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list, server_default=text("'{}'"))
+    refused_parts: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list, server_default=text("'{}'"))
 
 
 class WritebackAttempt(Base):
@@ -187,6 +192,9 @@ class WritebackAttempt(Base):
     sierra_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
+    # Parts of the write this attempt landed in Sierra, and those Sierra refused (HTTP 400).
+    written_parts: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list, server_default=text("'{}'"))
+    refused_parts: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list, server_default=text("'{}'"))
 
 
 class JobState(Base):

@@ -51,19 +51,28 @@ class Settings(BaseSettings):
     sierra_api_client_pool_size: int = Field(default=8, ge=1, le=100)
     sierra_api_client_timeout_seconds: float = Field(default=30.0, gt=0, le=900)
     sierra_api_client_retries: int = Field(default=5, ge=0, le=20)
+    # Consecutive 503 answers that mean Sierra is in a maintenance window (see sierra/client.py).
+    sierra_api_maintenance_threshold: int = Field(default=5, ge=1, le=100)
 
     # Sync.
     full_sync_batch_size: int = Field(default=2000, ge=1, le=2000)
     sync_changes_lookback_seconds: int = Field(default=300, ge=0, le=86400)
     sync_interval_seconds: int = Field(default=300, ge=10)
     sync_function_name: str | None = None
+    # How far ahead of the server's clock an uploaded sync timestamp (the changes watermark) may be.
+    sync_timestamp_max_future_seconds: int = Field(default=300, ge=0, le=86400)
 
     # Writeback.
     sierra_update_interval_seconds: int = Field(default=30, ge=1)
     sierra_update_misfire_grace_time_seconds: int = Field(default=60, ge=0)
     sierra_update_batch_size_limit: int = Field(default=200, ge=1, le=5000)
+    sierra_update_concurrency: int = Field(default=2, ge=1, le=100)
+    sierra_update_call_number_marc_tag: str = Field(default="099", pattern=r"^\d{3}$")
     sierra_update_set_invda: bool = True
+    sierra_update_invda_field_number: int = Field(default=69, ge=1, le=999)
+    # The internal-use policy: true sets the field to the value, false leaves it alone.
     sierra_update_set_iuse3: bool = True
+    sierra_update_iuse3_value: str = Field(default="1", min_length=1, max_length=32)
     sierra_update_iuse3_field_number: int = Field(default=93, ge=1, le=999)
     sierra_update_max_attempts: int = Field(default=8, ge=1, le=100)
     sierra_update_backoff_base_seconds: float = Field(default=30.0, ge=0)
@@ -85,6 +94,8 @@ class Settings(BaseSettings):
     # Failed authentications per source address before 429 (per Lambda container; see api/auth_limit.py).
     auth_failure_limit: int = Field(default=20, ge=1, le=100_000)
     auth_failure_window_seconds: int = Field(default=60, ge=1, le=86_400)
+    # Wall-clock seconds a GraphQL query may run; checked before each field (the API Lambda stops at 29 s).
+    graphql_time_budget_seconds: float = Field(default=10.0, gt=0, le=25)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -102,6 +113,17 @@ class Settings(BaseSettings):
                 if value.startswith(prefix):
                     return "postgresql+psycopg://" + value.removeprefix(prefix)
         return value
+
+    @model_validator(mode="after")
+    def _writeback_fits_its_client(self) -> Self:
+        if self.sierra_update_concurrency > self.sierra_api_client_pool_size:
+            raise ValueError(
+                "sierra_update_concurrency must not exceed sierra_api_client_pool_size: each concurrent write "
+                "needs its own connection"
+            )
+        if self.sierra_update_invda_field_number == self.sierra_update_iuse3_field_number:
+            raise ValueError("sierra_update_invda_field_number and sierra_update_iuse3_field_number must differ")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Self:

@@ -10,6 +10,7 @@ from tarroitus.api.errors import install_error_handlers
 from tarroitus.api.routes import (
     analytics,
     clients,
+    docs,
     graphql,
     items,
     labels,
@@ -44,8 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Label data, print events, Sierra sync and writeback for a library relabelling project.",
         version="0.1.0",
         openapi_url=f"{API_V1_PREFIX}/openapi.json",
-        docs_url="/docs",
-        redoc_url="/redoc",
+        # Served by routes/docs.py, with Swagger UI and ReDoc from the package instead of a CDN.
+        docs_url=None,
+        redoc_url=None,
         generate_unique_id_function=unique_operation_id,
     )
     app.state.settings = settings
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(legacy.router)
     app.include_router(legacy_sync.router)
     app.include_router(pages.router)
+    app.include_router(docs.router)
     return app
 
 

@@ -34,4 +34,7 @@ def get_session(engine: EngineDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": FastAPI ends the dependency, so commits, once the route has returned and before the
+# response is sent; with the default scope the commit ran after the answer had left (a 201 for a print
+# whose COMMIT then failed). A failed COMMIT raises into the error handlers instead: 503 or 500.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

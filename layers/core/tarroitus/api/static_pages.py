@@ -14,6 +14,8 @@ from importlib import resources
 
 from fastapi import Request, Response
 
+from tarroitus.errors import NotFoundError
+
 PAGES_PACKAGE = "tarroitus.api"
 INDEX_FILE = "index.html"
 INDEX_MEDIA_TYPE = "text/html; charset=utf-8"
@@ -134,3 +136,16 @@ def asset_response(
     if request.method == "HEAD":
         response.headers["Content-Length"] = str(len(asset.body))
     return response
+
+
+def versioned_asset_response(
+    request: Request, asset: Asset | None, *, headers: dict[str, str], version: str | None, if_none_match: str | None
+) -> Response:
+    """An asset asked for by name: cached for a year when asked for by its current version, else revalidated.
+
+    404 when there is no such asset.
+    """
+    if asset is None:
+        raise NotFoundError("Not Found")
+    cache_control = IMMUTABLE if version == asset.version else REVALIDATE
+    return asset_response(request, asset, headers=headers, cache_control=cache_control, if_none_match=if_none_match)

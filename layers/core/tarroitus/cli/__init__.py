@@ -4,7 +4,7 @@ import argparse
 from collections.abc import Callable
 from typing import Protocol
 
-from tarroitus.cli import clients, overrides, signum
+from tarroitus.cli import clients, overrides, signum, writeback
 
 
 class Command(Protocol):
@@ -14,7 +14,7 @@ class Command(Protocol):
         """Add the subcommand's parser to subparsers."""
 
 
-COMMANDS: tuple[Command, ...] = (signum, clients, overrides)
+COMMANDS: tuple[Command, ...] = (signum, clients, overrides, writeback)
 
 
 def build_parser() -> argparse.ArgumentParser:

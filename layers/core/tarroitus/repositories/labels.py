@@ -21,6 +21,7 @@ def add_label_event(
     printed_at: datetime,
     source: str,
     idempotency_key: str | None = None,
+    request_sha256: str | None = None,
 ) -> LabelEvent | None:
     """Insert a print event; None when this client already used `idempotency_key` (nothing inserted)."""
     statement = (
@@ -33,6 +34,7 @@ def add_label_event(
             printed_at=printed_at,
             source=source,
             idempotency_key=idempotency_key,
+            request_sha256=request_sha256,
         )
         .on_conflict_do_nothing(constraint="uq_label_events_client_idempotency_key")
         .returning(LabelEvent.id)

@@ -9,7 +9,8 @@ attempt finishes or its claim goes stale, so two writers never hold the same ite
 
 Outcomes. Every outcome update is conditional on ``status = 'in_progress' AND claimed_by = :owner``: an
 attempt whose row was re-queued meanwhile (or reclaimed after its claim went stale) changes nothing but
-its own claim, and the newer work is not clobbered.
+its own claim, and the newer work is not clobbered. An outcome also records the parts of the write
+(call number, inventory date, internal use) Sierra holds and those it refused.
 """
 
 from collections.abc import Mapping, Sequence
@@ -65,6 +66,8 @@ def enqueue_item(session: Session, *, item_record_id: int, classification: str, 
             "completed_at": None,
             "last_error": None,
             "last_error_code": None,
+            "written_parts": [],
+            "refused_parts": [],
         },
     )
     session.execute(statement)
@@ -77,11 +80,13 @@ def claim_batch(
     now: datetime,
     limit: int,
     visibility_timeout: timedelta = CLAIM_VISIBILITY_TIMEOUT,
+    item_record_ids: Sequence[int] | None = None,
 ) -> list[ClaimedEntry]:
-    """Claim up to `limit` due rows (oldest due first) with FOR UPDATE SKIP LOCKED; commit before any HTTP."""
+    """Claim up to `limit` due rows (oldest due first; only these ids when given) with FOR UPDATE SKIP LOCKED;
+    commit before any HTTP."""
     stale_before = now - visibility_timeout
     abandoned = WritebackEntry.claimed_at <= stale_before
-    candidates = (
+    query = (
         select(WritebackEntry.item_record_id, WritebackEntry.claimed_by)
         .where(
             or_(
@@ -96,8 +101,10 @@ def claim_batch(
         .order_by(WritebackEntry.next_attempt_at, WritebackEntry.item_record_id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-        .cte("candidates")
     )
+    if item_record_ids is not None:
+        query = query.where(WritebackEntry.item_record_id.in_(item_record_ids))
+    candidates = query.cte("candidates")
     previous_holder = candidates.c.claimed_by
     rows = session.execute(
         update(WritebackEntry)
@@ -131,17 +138,31 @@ def claim_batch(
 
 
 def mark_done(
-    session: Session, *, item_record_id: int, owner: str, now: datetime, sierra_updated_at: datetime | None
+    session: Session,
+    *,
+    item_record_id: int,
+    owner: str,
+    now: datetime,
+    sierra_updated_at: datetime | None,
+    written_parts: Sequence[str] = (),
 ) -> bool:
     """Record success; False (only the claim released) when the row was re-queued or taken over meanwhile.
 
-    `sierra_updated_at` is the item's updatedDate as Sierra reported it after the write, when known.
+    `sierra_updated_at` is the item's updatedDate as Sierra reported it after the write, when known;
+    `written_parts` the parts of the write Sierra now holds.
     """
     done = _finish(
         session,
         item_record_id=item_record_id,
         owner=owner,
-        values={"status": WritebackStatus.DONE, "completed_at": now, "last_error": None, "last_error_code": None},
+        values={
+            "status": WritebackStatus.DONE,
+            "completed_at": now,
+            "last_error": None,
+            "last_error_code": None,
+            "written_parts": list(written_parts),
+            "refused_parts": [],
+        },
     )
     if sierra_updated_at is not None:
         # Also when a reprint re-queued the item during the write: the write happened, so the sync
@@ -172,36 +193,48 @@ def schedule_retry(
     next_attempt_at: datetime,
     error_code: int | None,
     error: str,
+    written_parts: Sequence[str] | None = None,
 ) -> bool:
-    """Put the row back in the queue, due at `next_attempt_at`, with the error; False when no longer ours."""
-    return _finish(
-        session,
-        item_record_id=item_record_id,
-        owner=owner,
-        values={
-            "status": WritebackStatus.QUEUED,
-            "next_attempt_at": next_attempt_at,
-            "last_error_code": error_code,
-            "last_error": error,
-        },
-    )
+    """Put the row back in the queue, due at `next_attempt_at`, with the error; False when no longer ours.
+
+    `written_parts`: the parts Sierra holds after the attempt, when the attempt got to know them.
+    """
+    values: dict[str, Any] = {
+        "status": WritebackStatus.QUEUED,
+        "next_attempt_at": next_attempt_at,
+        "last_error_code": error_code,
+        "last_error": error,
+    }
+    if written_parts is not None:
+        values["written_parts"] = list(written_parts)
+    return _finish(session, item_record_id=item_record_id, owner=owner, values=values)
 
 
 def dead_letter(
-    session: Session, *, item_record_id: int, owner: str, now: datetime, error_code: int | None, error: str
+    session: Session,
+    *,
+    item_record_id: int,
+    owner: str,
+    now: datetime,
+    error_code: int | None,
+    error: str,
+    written_parts: Sequence[str] | None = None,
+    refused_parts: Sequence[str] = (),
 ) -> bool:
-    """Move the row to the dead letters with its last error; False when no longer ours."""
-    return _finish(
-        session,
-        item_record_id=item_record_id,
-        owner=owner,
-        values={
-            "status": WritebackStatus.DEAD,
-            "completed_at": now,
-            "last_error_code": error_code,
-            "last_error": error,
-        },
-    )
+    """Move the row to the dead letters with its last error and the parts Sierra refused; False when no longer ours.
+
+    `written_parts`: the parts Sierra holds after the attempt, when the attempt got to know them.
+    """
+    values: dict[str, Any] = {
+        "status": WritebackStatus.DEAD,
+        "completed_at": now,
+        "last_error_code": error_code,
+        "last_error": error,
+        "refused_parts": list(refused_parts),
+    }
+    if written_parts is not None:
+        values["written_parts"] = list(written_parts)
+    return _finish(session, item_record_id=item_record_id, owner=owner, values=values)
 
 
 def release_claims(session: Session, *, owner: str, item_record_ids: Sequence[int]) -> int:
@@ -239,8 +272,10 @@ def add_attempt(
     sierra_code: int | None = None,
     error: str | None = None,
     duration_ms: int | None = None,
+    written_parts: Sequence[str] = (),
+    refused_parts: Sequence[str] = (),
 ) -> None:
-    """Record one attempt at writing an item, whatever its outcome."""
+    """Record one attempt at writing an item, whatever its outcome, with the parts it landed and Sierra refused."""
     session.add(
         WritebackAttempt(
             item_record_id=item_record_id,
@@ -251,6 +286,8 @@ def add_attempt(
             sierra_code=sierra_code,
             error=error,
             duration_ms=duration_ms,
+            written_parts=list(written_parts),
+            refused_parts=list(refused_parts),
         )
     )
 
@@ -260,13 +297,27 @@ def requeue_dead(session: Session, *, now: datetime, item_record_ids: Sequence[i
     statement = (
         update(WritebackEntry)
         .where(WritebackEntry.status == WritebackStatus.DEAD)
-        .values(status=WritebackStatus.QUEUED, attempts=0, next_attempt_at=now, completed_at=None)
+        .values(status=WritebackStatus.QUEUED, attempts=0, next_attempt_at=now, completed_at=None, refused_parts=[])
         .returning(WritebackEntry.item_record_id)
         .execution_options(synchronize_session=False)
     )
     if item_record_ids is not None:
         statement = statement.where(WritebackEntry.item_record_id.in_(item_record_ids))
     return sorted(session.scalars(statement).all())
+
+
+def list_due(session: Session, *, now: datetime, limit: int) -> Sequence[WritebackEntry]:
+    """Queued rows that are due and unclaimed, in the order a run claims them; reads only, locks nothing."""
+    return session.scalars(
+        select(WritebackEntry)
+        .where(
+            WritebackEntry.status == WritebackStatus.QUEUED,
+            WritebackEntry.next_attempt_at <= now,
+            WritebackEntry.claimed_by.is_(None),
+        )
+        .order_by(WritebackEntry.next_attempt_at, WritebackEntry.item_record_id)
+        .limit(limit)
+    ).all()
 
 
 def count_by_status(session: Session, *, now: datetime) -> dict[str, int]:

@@ -7,14 +7,16 @@ state: it records the print with what is known (an empty classification when the
 queues the writeback only when there is a classification to write and the item is not deleted.
 """
 
+import hashlib
+import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger, Tracer
 from sqlalchemy.orm import Session
 
-from tarroitus.errors import ConflictError, NotFoundError
+from tarroitus.errors import ConflictError, InvalidInputError, NotFoundError
 from tarroitus.models import Client, Item, LabelEvent
 from tarroitus.repositories import items as items_repository
 from tarroitus.repositories import labels as labels_repository
@@ -72,12 +74,26 @@ def _printed(event: LabelEvent, client_name: str | None, *, replayed: bool = Fal
     )
 
 
-def _replay(event: LabelEvent, *, item_id: int, client: Client) -> PrintedLabel:
+def request_digest(expected: ExpectedLabel) -> str:
+    """SHA-256 of what a print request asks for beyond its item: the same body, however serialised, digests alike."""
+    return hashlib.sha256(json.dumps(asdict(expected), sort_keys=True).encode()).hexdigest()
+
+
+def _replay(event: LabelEvent, *, item_id: int, client: Client, digest: str) -> PrintedLabel:
     if event.item_record_id != item_id:
         raise ConflictError(
             "This Idempotency-Key was already used for another item",
             code="idempotency_key_reused",
             details=[{"field": "header.Idempotency-Key", "item_id": event.item_record_id}],
+        )
+    # Events recorded before digests were kept have none: their key replays as it always did.
+    if event.request_sha256 is not None and event.request_sha256 != digest:
+        raise InvalidInputError(
+            "This Idempotency-Key was already used with a different request body; use a new key for a new request",
+            code="idempotency_key_mismatch",
+            details=[
+                {"field": "header.Idempotency-Key", "message": "reused with a different body", "type": "mismatch"}
+            ],
         )
     return _printed(event, client.name, replayed=True)
 
@@ -122,18 +138,21 @@ def record_print(
 ) -> PrintedLabel:
     """Record a print of the item's current label by `client` and queue the item for writeback.
 
-    A repeated `idempotency_key` of the same client returns the first event and records nothing.
+    A repeated `idempotency_key` of the same client with the same request returns the first event and
+    records nothing; with another item it is a conflict (409), with another body invalid input (422).
     """
+    expected = expected or ExpectedLabel()
+    digest = request_digest(expected)
     if idempotency_key is not None:
         earlier = labels_repository.get_by_idempotency_key(
             session, client_id=client.id, idempotency_key=idempotency_key
         )
         if earlier is not None:
-            return _replay(earlier, item_id=item_id, client=client)
+            return _replay(earlier, item_id=item_id, client=client, digest=digest)
     item = items_repository.lock_by_id(session, item_record_id=item_id)
     if item is None:
         raise NotFoundError(f"Item {item_id} not found", code="item_not_found")
-    classification, signum = _check_printable(item, expected or ExpectedLabel())
+    classification, signum = _check_printable(item, expected)
     now = datetime.now(UTC)
     event = labels_repository.add_label_event(
         session,
@@ -144,6 +163,7 @@ def record_print(
         printed_at=now,
         source=SOURCE_API,
         idempotency_key=idempotency_key,
+        request_sha256=digest if idempotency_key is not None else None,
     )
     if event is None:
         # A concurrent request with the same key committed first (the insert waited for it).
@@ -152,7 +172,7 @@ def record_print(
             session, client_id=client.id, idempotency_key=idempotency_key
         )
         assert earlier is not None
-        return _replay(earlier, item_id=item_id, client=client)
+        return _replay(earlier, item_id=item_id, client=client, digest=digest)
     items_repository.mark_printed(
         session, item=item, printed_at=now, client_id=client.id, classification=classification, signum=signum
     )

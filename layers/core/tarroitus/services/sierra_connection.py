@@ -1,5 +1,7 @@
 """A `SierraClient` from the settings, with the credentials from Secrets Manager when an ARN is set."""
 
+from typing import Any
+
 from pydantic import SecretStr
 
 from tarroitus.aws_secrets import get_json_secret
@@ -21,7 +23,12 @@ def sierra_credentials(settings: Settings) -> tuple[SecretStr, SecretStr]:
     return settings.sierra_api_client_key, settings.sierra_api_client_secret
 
 
-def build_sierra_client(settings: Settings) -> SierraClient:
-    """A client for the configured Sierra (pool size, timeout and retries from the settings)."""
+def build_sierra_client(settings: Settings, **overrides: Any) -> SierraClient:
+    """A client for the configured Sierra (pool size, timeout and retries from the settings, unless overridden)."""
     key, secret = sierra_credentials(settings)
-    return SierraClient.from_settings(settings, client_key=key, client_secret=secret)
+    return SierraClient.from_settings(settings, client_key=key, client_secret=secret, **overrides)
+
+
+def build_writeback_client(settings: Settings) -> SierraClient:
+    """A client for the writeback: at most SIERRA_UPDATE_CONCURRENCY requests at once, halved when Sierra strains."""
+    return build_sierra_client(settings, max_concurrent_requests=settings.sierra_update_concurrency)

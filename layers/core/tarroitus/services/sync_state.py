@@ -2,14 +2,18 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tarroitus.errors import BadRequestError
 from tarroitus.models import JobRun, JobState, SyncMode
 from tarroitus.repositories import job_state
 from tarroitus.services.job_names import SYNC_JOB_NAME
+
+SYNC_TIMESTAMP_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
+"""The earliest watermark a sync agent may send: older changes are a full pass's work, not a changes window's."""
 
 
 @dataclass(frozen=True)
@@ -80,3 +84,21 @@ def complete_full_sync(state: JobState, *, completed_at: datetime) -> None:
     state.mode = SyncMode.CHANGES
     state.full_sync_completed_at = completed_at
     state.changes_since = state.full_sync_started_at or completed_at
+
+
+def check_sync_timestamp(timestamp: datetime, *, now: datetime, max_future_seconds: int) -> None:
+    """400 naming the field unless `timestamp` (naive: UTC) lies between the floor and `now` plus the allowance.
+
+    An upload's timestamp becomes the changes watermark: one far ahead would stop the changes sync
+    until that date, one far back would make every run re-read years of changes.
+    """
+    moment = timestamp if timestamp.tzinfo is not None else timestamp.replace(tzinfo=UTC)
+    if moment < SYNC_TIMESTAMP_FLOOR:
+        problem = f"is before {SYNC_TIMESTAMP_FLOOR.date().isoformat()}"
+    elif moment > now + timedelta(seconds=max_future_seconds):
+        problem = f"is more than {max_future_seconds} seconds ahead of the server's clock ({now.isoformat()})"
+    else:
+        return
+    message = f"timestamp {timestamp.isoformat()} {problem}"
+    details = [{"field": "body.timestamp", "message": message, "type": "out_of_range"}]
+    raise BadRequestError(message, code="invalid_timestamp", details=details)

@@ -1,21 +1,30 @@
 """Writeback of labelled items' new call numbers to Sierra: the queue worker, its operator view and retry.
 
 A run claims due rows in batches (SKIP LOCKED, committed before any HTTP; the next batch is claimed
-while the current one finishes) and writes the items from a thread pool of `sierra_api_client_pool_size`
-workers over one `SierraClient` (one token). Each worker GETs its item, plans the minimal PUT
-(:mod:`tarroitus.services.writeback_plan`) and PUTs it, or records it as already done. Workers do HTTP
-only; the calling thread records the outcomes as they arrive, one transaction per wake-up (all outcomes
-that arrived together), through one database connection: a Lambda's pool stays at one connection for the
-queue, and no two threads ever share a session. There are exactly as many workers as the client has
-connections: httpx's sync pool shared by more threads than it has connections was seen to fail requests
-with spurious ReadError/ReadTimeout.
+while the current one finishes) and writes the items from a thread pool of `sierra_update_concurrency`
+workers (2 by default: real Sierra servers answer more parallel requests with more timeouts) over one
+`SierraClient` (one token). Each worker GETs its item, plans the parts that must change
+(:mod:`tarroitus.services.writeback_plan`: the call number, the inventory date, the internal-use field) and
+PUTs them in one body, or records the item as already done. Workers do HTTP only; the calling thread
+records the outcomes as they arrive, one transaction per wake-up (all outcomes that arrived together),
+through one database connection: a Lambda's pool stays at one connection for the queue, and no two threads
+ever share a session.
+
+Refusals: when Sierra refuses the combined body (400), the parts are written one at a time, the call number
+first, so that a refusal of the inventory date or the internal-use field never costs the call number. The
+item is dead-lettered with the parts Sierra refused and its error; the parts it accepted are recorded as
+written, and an operator's retry writes only what is still missing (the plan reads Sierra again). A refused
+call number stops the item: it gets neither stamp without it.
 
 Failures: 409, 429, 5xx, 401/403, timeouts and unexpected errors are retried with exponential backoff
 (`sierra_update_backoff_base_seconds * 2 ** (attempts - 1)`, capped at :data:`MAX_BACKOFF_SECONDS`) until
-`sierra_update_max_attempts`, then dead-lettered; 400 and the other 4xx (and a deleted item) are
-dead-lettered at once. A PUT whose answer is lost (or a 5xx) may still have landed: the item is read again
-at once, and the attempt counts as written when Sierra holds the write. Every attempt leaves a
-`writeback_attempts` row.
+`sierra_update_max_attempts`, then dead-lettered; the other 4xx (and a deleted item) are dead-lettered at
+once. A PUT whose answer is lost (or a 5xx) may still have landed: the item is read again at once, and the
+PUT counts as landed when Sierra holds its parts. Every attempt leaves a `writeback_attempts` row.
+
+A maintenance window (`SierraMaintenanceError`: Sierra answered 503 `sierra_api_maintenance_threshold`
+times in a row) stops the run: items in flight and not yet started go back to the queue without an attempt
+counted, and the next scheduled run resumes.
 
 The items' updatedDate after the PUT (Sierra answers 204 without a body) is read back with one
 `GET /items?id=...&fields=id,updatedDate` per `sierra_update_batch_size_limit` items written, and stored in
@@ -26,11 +35,10 @@ the GET that found it so.
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from sqlalchemy import Engine
@@ -43,9 +51,22 @@ from tarroitus.repositories import job_state
 from tarroitus.repositories import writeback as queue
 from tarroitus.repositories.writeback import ClaimedEntry
 from tarroitus.services.job_names import WRITEBACK_JOB_NAME
-from tarroitus.services.writeback_plan import WritebackOptions, plan_writeback
+from tarroitus.services.writeback_plan import (
+    PART_CALL_NUMBER,
+    WRITE_PARTS,
+    WritebackOptions,
+    WritebackPlan,
+    plan_writeback,
+)
 from tarroitus.settings import Settings
-from tarroitus.sierra import SierraAuthError, SierraClient, SierraError, SierraUnavailableError
+from tarroitus.sierra import (
+    SierraAuthError,
+    SierraBadRequestError,
+    SierraClient,
+    SierraError,
+    SierraMaintenanceError,
+    SierraUnavailableError,
+)
 
 logger = Logger(child=True)
 tracer = Tracer()
@@ -57,11 +78,13 @@ OUTCOME_DEAD_LETTERED = "dead_lettered"
 OUTCOME_CLAIM_EXPIRED = "claim_expired"
 FAILURE_OUTCOMES = (OUTCOME_RETRYING, OUTCOME_DEAD_LETTERED, OUTCOME_CLAIM_EXPIRED)
 _FAILED = "failed"
+_REFUSED = "refused"
 _NOT_STARTED = "not_started"
+_PAUSED = "paused"
 
 MAX_RETRY_IDS = 10_000
 MAX_BACKOFF_SECONDS = 3600.0
-ITEM_READ_FIELDS = "id,updatedDate,deleted,fixedFields,varFields"
+ITEM_READ_FIELDS = "id,updatedDate,deleted,callNumber,fixedFields,varFields"
 #: 4xx statuses worth retrying; every other 4xx means the request itself is wrong.
 RETRYABLE_CLIENT_STATUSES = frozenset({401, 403, 408, 409, 423, 425, 429})
 MAX_ERROR_LENGTH = 2000
@@ -83,10 +106,34 @@ class WritebackRunCounts:
     released: int = 0
     claims_expired: int = 0
     batches: int = 0
+    paused: int = 0
+    """1 when the run stopped for a maintenance window."""
 
     def as_dict(self) -> dict[str, int]:
         """The counts by name."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What the PUTs of one attempt did: the parts they landed and those Sierra refused, with its errors."""
+
+    outcome: str
+    landed: tuple[str, ...] = ()
+    held: tuple[str, ...] | None = None
+    """Every part Sierra holds after the attempt (those in place before it too), when known."""
+    refused: Mapping[str, SierraError] = field(default_factory=dict)
+    sierra_updated_at: datetime | None = None
+
+
+class _PartlyWrittenError(Exception):
+    """A PUT failed after others of the same attempt landed."""
+
+    def __init__(self, cause: Exception, landed: tuple[str, ...], held: tuple[str, ...]) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.landed = landed
+        self.held = held
 
 
 @dataclass(frozen=True)
@@ -97,8 +144,18 @@ class _Result:
     outcome: str
     started_at: datetime
     duration_ms: int
-    sierra_updated_at: datetime | None = None
+    written: _Written | None = None
     error: Exception | None = None
+
+    @property
+    def landed(self) -> tuple[str, ...]:
+        """The parts this attempt landed in Sierra."""
+        return self.written.landed if self.written is not None else ()
+
+    @property
+    def held(self) -> tuple[str, ...] | None:
+        """Every part Sierra holds after this attempt, when the attempt got to know."""
+        return self.written.held if self.written is not None else None
 
 
 @dataclass(frozen=True)
@@ -118,8 +175,10 @@ class _Run:
     stop_at: float
     counts: WritebackRunCounts
     options: WritebackOptions
+    item_record_ids: Sequence[int] | None = None
     halted: threading.Event = field(default_factory=threading.Event)
     halt_error: SierraAuthError | None = None
+    maintenance: SierraMaintenanceError | None = None
 
 
 @dataclass(frozen=True)
@@ -215,11 +274,14 @@ def write_back_queue(
     owner: str,
     stop_at: float,
     counts: WritebackRunCounts | None = None,
+    item_record_ids: Sequence[int] | None = None,
 ) -> WritebackRunCounts:
     """Write queued items back to Sierra, batch by batch, until nothing is due or `stop_at` (monotonic) passes.
 
-    Items claimed but not started by `stop_at` are released. Raises `SierraAuthError` (after recording every
-    outcome and releasing the rest) when Sierra refuses the credentials, since no item could be written.
+    With `item_record_ids`, only those queued items. Items claimed but not started by `stop_at` are released;
+    so are all unfinished ones when Sierra turns out to be in a maintenance window (`counts.paused` is then 1).
+    Raises `SierraAuthError` (after recording every outcome and releasing the rest) when Sierra refuses the
+    credentials, since no item could be written.
     """
     run = _Run(
         engine=engine,
@@ -229,8 +291,9 @@ def write_back_queue(
         stop_at=stop_at,
         counts=counts if counts is not None else WritebackRunCounts(),
         options=WritebackOptions.from_settings(settings),
+        item_record_ids=item_record_ids,
     )
-    with ThreadPoolExecutor(max_workers=settings.sierra_api_client_pool_size, thread_name_prefix="writeback") as pool:
+    with ThreadPoolExecutor(max_workers=settings.sierra_update_concurrency, thread_name_prefix="writeback") as pool:
         try:
             _work(run, pool)
         except BaseException:
@@ -238,6 +301,12 @@ def write_back_queue(
             # claimed, and the run that takes them over after the visibility timeout finds them done.
             run.halted.set()
             raise
+    if run.maintenance is not None:
+        run.counts.paused = 1
+        logger.warning(
+            "Sierra is in a maintenance window; the writeback stops and the next run resumes",
+            extra={"owner": owner, "error": str(run.maintenance)},
+        )
     logger.info("Writeback queue worked", extra={"owner": owner, **run.counts.as_dict()})
     if run.halt_error is not None:
         raise run.halt_error
@@ -250,7 +319,11 @@ def _claim(run: _Run) -> list[ClaimedEntry]:
     max_attempts = run.settings.sierra_update_max_attempts
     with session_scope(run.engine) as session:
         claimed = queue.claim_batch(
-            session, owner=run.owner, now=now, limit=run.settings.sierra_update_batch_size_limit
+            session,
+            owner=run.owner,
+            now=now,
+            limit=run.settings.sierra_update_batch_size_limit,
+            item_record_ids=run.item_record_ids,
         )
         workable: list[ClaimedEntry] = []
         for entry in claimed:
@@ -287,7 +360,7 @@ def _claim(run: _Run) -> list[ClaimedEntry]:
 def _work(run: _Run, pool: ThreadPoolExecutor) -> None:
     """Keep the workers fed: the next batch is claimed while the current one still runs, so that no batch
     waits for its slowest item; outcomes are recorded as they arrive."""
-    workers = run.settings.sierra_api_client_pool_size
+    workers = run.settings.sierra_update_concurrency
     pending: set[Future[_Result]] = set()
     written: list[int] = []
     may_claim = True
@@ -302,10 +375,11 @@ def _work(run: _Run, pool: ThreadPoolExecutor) -> None:
         finished, pending = wait(pending, return_when=FIRST_COMPLETED)
         results = [future.result() for future in finished]
         retried = run.counts.retried
-        _record(run, [result for result in results if result.outcome != _NOT_STARTED])
-        _release(run, [result.entry.item_record_id for result in results if result.outcome == _NOT_STARTED])
+        given_back = {_NOT_STARTED, _PAUSED}
+        _record(run, [result for result in results if result.outcome not in given_back])
+        _release(run, [result.entry.item_record_id for result in results if result.outcome in given_back])
         may_claim = may_claim or run.counts.retried > retried
-        written.extend(result.entry.item_record_id for result in results if result.outcome == OUTCOME_WRITTEN)
+        written.extend(result.entry.item_record_id for result in results if result.landed)
         if len(written) >= run.settings.sierra_update_batch_size_limit:
             _read_back_updated_dates(run, written)
             written = []
@@ -317,7 +391,7 @@ def _may_start(run: _Run) -> bool:
 
 
 def _release(run: _Run, item_record_ids: Sequence[int]) -> None:
-    """Give back claimed items that were not started (time budget, or the run halted)."""
+    """Give back claimed items that were not started or were stopped by a maintenance window."""
     if item_record_ids:
         with session_scope(run.engine) as session:
             run.counts.released += queue.release_claims(session, owner=run.owner, item_record_ids=item_record_ids)
@@ -330,52 +404,125 @@ def _write_item(run: _Run, entry: ClaimedEntry) -> _Result:
         return _Result(entry, _NOT_STARTED, started_at, 0)
     began = time.monotonic()
     try:
-        outcome, sierra_updated_at = _write(run, entry)
+        written = _write(run, entry)
+    except SierraMaintenanceError as exc:
+        run.maintenance = exc
+        run.halted.set()
+        return _Result(entry, _PAUSED, started_at, _elapsed_ms(began))
     except Exception as exc:  # every failure is recorded against its item, so none is lost
-        if isinstance(exc, SierraAuthError):
+        partly = exc if isinstance(exc, _PartlyWrittenError) else None
+        error = partly.cause if partly is not None else exc
+        if isinstance(error, SierraAuthError):
             run.halted.set()
-        return _Result(entry, _FAILED, started_at, _elapsed_ms(began), error=exc)
-    return _Result(entry, outcome, started_at, _elapsed_ms(began), sierra_updated_at=sierra_updated_at)
+        landed = _Written(_FAILED, landed=partly.landed, held=partly.held) if partly is not None else None
+        return _Result(entry, _FAILED, started_at, _elapsed_ms(began), written=landed, error=error)
+    return _Result(entry, written.outcome, started_at, _elapsed_ms(began), written=written)
 
 
-def _write(run: _Run, entry: ClaimedEntry) -> tuple[str, datetime | None]:
-    """GET the item, plan, PUT what changes; the outcome and (when skipped) the updatedDate read."""
-    body, updated_at = _plan(run, entry)
-    if body is None:
-        return OUTCOME_SKIPPED_AS_DONE, updated_at
+def _write(run: _Run, entry: ClaimedEntry) -> _Written:
+    """GET the item, plan, PUT what changes (part by part when Sierra refuses the whole), or find it done."""
+    plan, updated_at = _plan(run, entry)
+    if plan.done:
+        return _Written(OUTCOME_SKIPPED_AS_DONE, held=plan.in_place, sierra_updated_at=updated_at)
     try:
-        run.sierra.update_item(entry.item_record_id, body)
+        _put(run, entry, plan, plan.part_names)
+    except SierraBadRequestError as refusal:
+        if len(plan.parts) == 1:
+            return _Written(_REFUSED, held=plan.in_place, refused={plan.part_names[0]: refusal})
+        logger.info(
+            "Sierra refused the whole body; writing its parts one at a time",
+            extra={"item": entry.item_record_id, "parts": list(plan.part_names), "error": str(refusal)},
+        )
+        return _put_one_at_a_time(run, entry, plan)
+    return _Written(OUTCOME_WRITTEN, landed=plan.part_names, held=_in_order(plan.in_place, plan.part_names))
+
+
+def _put_one_at_a_time(run: _Run, entry: ClaimedEntry, plan: WritebackPlan) -> _Written:
+    landed: list[str] = []
+    refused: dict[str, SierraError] = {}
+    for name in plan.part_names:
+        try:
+            _put(run, entry, plan, (name,))
+        except SierraBadRequestError as exc:
+            refused[name] = exc
+            if name == PART_CALL_NUMBER:
+                # Without its new call number the item gets neither stamp.
+                break
+            continue
+        except SierraMaintenanceError:
+            raise
+        except Exception as exc:
+            if not landed:
+                raise
+            raise _PartlyWrittenError(exc, tuple(landed), _in_order(plan.in_place, landed)) from exc
+        landed.append(name)
+    return _Written(
+        _REFUSED if refused else OUTCOME_WRITTEN,
+        landed=tuple(landed),
+        held=_in_order(plan.in_place, landed),
+        refused=refused,
+    )
+
+
+def _put(run: _Run, entry: ClaimedEntry, plan: WritebackPlan, names: Sequence[str]) -> None:
+    """PUT these parts of the plan; a lost answer counts as landed when Sierra, read again, holds them."""
+    try:
+        run.sierra.update_item(entry.item_record_id, plan.body(names))
+    except SierraMaintenanceError:
+        raise
     except SierraUnavailableError:
         # The answer was lost or a server error came back: the write may still have landed. Re-read the
         # item now, so that the outcome on record is what Sierra holds.
-        if not _landed(run, entry):
+        if not _landed(run, entry, names):
             raise
-    return OUTCOME_WRITTEN, None
 
 
-def _plan(run: _Run, entry: ClaimedEntry) -> tuple[dict[str, Any] | None, datetime | None]:
-    """The PUT body the item needs now (None when done) and its updatedDate."""
-    item = run.sierra.get_item(entry.item_record_id, fields=ITEM_READ_FIELDS)
-    if item.deleted:
-        raise UnwritableItemError(f"Item {entry.item_record_id} is deleted in Sierra")
-    if not entry.classification.strip():
-        raise UnwritableItemError("The queued classification is empty")
-    body = plan_writeback(
-        item.model_dump(by_alias=True, exclude_none=True, mode="json"),
-        classification=entry.classification,
-        options=run.options,
-        now=_utcnow(),
-        queued_at=entry.queued_at,
-    )
-    return body, item.updated_date
-
-
-def _landed(run: _Run, entry: ClaimedEntry) -> bool:
+def _landed(run: _Run, entry: ClaimedEntry, names: Sequence[str]) -> bool:
     try:
-        body, _ = _plan(run, entry)
+        fresh, _ = _plan(run, entry)
+    except SierraMaintenanceError:
+        raise
     except SierraError:
         return False
-    return body is None
+    return not set(names) & set(fresh.parts)
+
+
+def _plan(run: _Run, entry: ClaimedEntry) -> tuple[WritebackPlan, datetime | None]:
+    """What the item needs now and its updatedDate."""
+    return read_plan(
+        run.sierra,
+        entry.item_record_id,
+        classification=entry.classification,
+        queued_at=entry.queued_at,
+        options=run.options,
+    )
+
+
+def read_plan(
+    sierra: SierraClient, item_record_id: int, *, classification: str, queued_at: datetime, options: WritebackOptions
+) -> tuple[WritebackPlan, datetime | None]:
+    """GET the item and plan its write: what it needs now, and its updatedDate.
+
+    Raises `UnwritableItemError` for an item deleted in Sierra or an empty classification.
+    """
+    item = sierra.get_item(item_record_id, fields=ITEM_READ_FIELDS)
+    if item.deleted:
+        raise UnwritableItemError(f"Item {item_record_id} is deleted in Sierra")
+    if not classification.strip():
+        raise UnwritableItemError("The queued classification is empty")
+    plan = plan_writeback(
+        item.model_dump(by_alias=True, exclude_none=True, mode="json"),
+        classification=classification,
+        options=options,
+        now=_utcnow(),
+        queued_at=queued_at,
+    )
+    return plan, item.updated_date
+
+
+def _in_order(*groups: Iterable[str]) -> tuple[str, ...]:
+    names = {name for group in groups for name in group}
+    return tuple(name for name in WRITE_PARTS if name in names)
 
 
 def _elapsed_ms(began: float) -> int:
@@ -391,12 +538,15 @@ def _record(run: _Run, results: Sequence[_Result]) -> None:
         for result in results:
             if result.error is not None:
                 _record_failure(run, session, result, result.error, now)
+            elif result.outcome == _REFUSED:
+                _record_refusal(run, session, result, now)
             else:
                 _record_success(run, session, result, now)
 
 
 def _record_success(run: _Run, session: Session, result: _Result, now: datetime) -> None:
-    entry = result.entry
+    entry, written = result.entry, result.written
+    assert written is not None
     queue.add_attempt(
         session,
         item_record_id=entry.item_record_id,
@@ -404,18 +554,31 @@ def _record_success(run: _Run, session: Session, result: _Result, now: datetime)
         outcome=result.outcome,
         classification=entry.classification,
         duration_ms=result.duration_ms,
+        written_parts=written.landed,
     )
     queue.mark_done(
         session,
         item_record_id=entry.item_record_id,
         owner=run.owner,
         now=now,
-        sierra_updated_at=result.sierra_updated_at,
+        sierra_updated_at=written.sierra_updated_at,
+        written_parts=written.held or (),
     )
     if result.outcome == OUTCOME_WRITTEN:
         run.counts.written += 1
     else:
         run.counts.skipped_as_done += 1
+
+
+def _record_refusal(run: _Run, session: Session, result: _Result, now: datetime) -> None:
+    """Dead-letter what Sierra refused, with its error; what it accepted is recorded as written."""
+    written = result.written
+    assert written is not None
+    refused = _in_order(written.refused)
+    first = written.refused[refused[0]]
+    message = "; ".join(f"Sierra refused the {name.replace('_', ' ')}: {written.refused[name]}" for name in refused)
+    failure = _Failure(False, first.http_status or None, first.code or None, message[:MAX_ERROR_LENGTH])
+    _dead_letter(run, session, result, failure, now, refused=refused)
 
 
 def _record_failure(run: _Run, session: Session, result: _Result, error: Exception, now: datetime) -> None:
@@ -425,30 +588,10 @@ def _record_failure(run: _Run, session: Session, result: _Result, error: Excepti
         run.halt_error = error
     if not isinstance(error, SierraError | UnwritableItemError):
         logger.error("Unexpected error writing an item back", exc_info=error, extra={"item": entry.item_record_id})
-    dead = not failure.retryable or entry.attempts >= run.settings.sierra_update_max_attempts
-    queue.add_attempt(
-        session,
-        item_record_id=entry.item_record_id,
-        attempted_at=result.started_at,
-        outcome=OUTCOME_DEAD_LETTERED if dead else OUTCOME_RETRYING,
-        classification=entry.classification,
-        http_status=failure.http_status,
-        sierra_code=failure.sierra_code,
-        error=failure.message,
-        duration_ms=result.duration_ms,
-    )
-    if dead:
-        run.counts.dead_lettered += 1
-        queue.dead_letter(
-            session,
-            item_record_id=entry.item_record_id,
-            owner=run.owner,
-            now=now,
-            error_code=failure.sierra_code,
-            error=failure.message,
-        )
-        logger.warning("Writeback dead-lettered", extra={"item": entry.item_record_id, "error": failure.message})
+    if not failure.retryable or entry.attempts >= run.settings.sierra_update_max_attempts:
+        _dead_letter(run, session, result, failure, now)
         return
+    _add_failed_attempt(session, result, OUTCOME_RETRYING, failure)
     run.counts.retried += 1
     delay = retry_delay(entry.attempts, base_seconds=run.settings.sierra_update_backoff_base_seconds)
     queue.schedule_retry(
@@ -458,6 +601,48 @@ def _record_failure(run: _Run, session: Session, result: _Result, error: Excepti
         next_attempt_at=now + delay,
         error_code=failure.sierra_code,
         error=failure.message,
+        written_parts=result.held,
+    )
+
+
+def _dead_letter(
+    run: _Run, session: Session, result: _Result, failure: _Failure, now: datetime, refused: Sequence[str] = ()
+) -> None:
+    """Record the attempt and move the item to the dead letters, with the parts written and refused."""
+    entry = result.entry
+    _add_failed_attempt(session, result, OUTCOME_DEAD_LETTERED, failure, refused)
+    run.counts.dead_lettered += 1
+    queue.dead_letter(
+        session,
+        item_record_id=entry.item_record_id,
+        owner=run.owner,
+        now=now,
+        error_code=failure.sierra_code,
+        error=failure.message,
+        written_parts=result.held,
+        refused_parts=refused,
+    )
+    logger.warning(
+        "Writeback dead-lettered",
+        extra={"item": entry.item_record_id, "error": failure.message, "refused": list(refused)},
+    )
+
+
+def _add_failed_attempt(
+    session: Session, result: _Result, outcome: str, failure: _Failure, refused: Sequence[str] = ()
+) -> None:
+    queue.add_attempt(
+        session,
+        item_record_id=result.entry.item_record_id,
+        attempted_at=result.started_at,
+        outcome=outcome,
+        classification=result.entry.classification,
+        http_status=failure.http_status,
+        sierra_code=failure.sierra_code,
+        error=failure.message,
+        duration_ms=result.duration_ms,
+        written_parts=result.landed,
+        refused_parts=refused,
     )
 
 

@@ -1,22 +1,29 @@
-"""What to PUT to Sierra for one labelled item: only the fields that change, or nothing when it is already done.
+"""What to PUT to Sierra for one labelled item: only the parts that change, or nothing when it is already done.
 
-Pure: takes the item as Sierra's JSON (`fixedFields`, `varFields`, optionally `inventoryDate`), the
-classification to write, the options, the time of the write and the time the item was queued.
+Pure: takes the item as Sierra's JSON (`fixedFields`, `varFields`), the classification to write, the
+options, the time of the write and the time the item was queued. A real Sierra replaces, for each `fieldTag`
+present in a PUT body, all of the item's varFields with that tag and keeps the others, and refuses a varField
+with an empty `subfields` list. So a body carries only the call-number group and never echoes other fields.
 
-- Call number: the first varField with `fieldTag` ``c`` and `marcTag` ``099`` (else the first ``c`` field
-  without a MARC tag); its subfield ``a`` gets the classification by :mod:`tarroitus.services.call_number`.
-  A field without subfield ``a`` gets one in front; an item without such a field gets one appended. Sierra
-  replaces the whole varFields list on a PUT, so the body carries every varField, unchanged but for that one.
-- Inventory date (when enabled): the top-level ``inventoryDate`` in UTC without fractions. It counts as done
-  when the item's inventory date (``inventoryDate``, else fixed field 69 INVDA) is not older than the moment
-  the item was queued, to the second (to the day when Sierra gives only a date): then a write that reached
-  Sierra before its outcome was recorded is not repeated, and a reprint, queued later, stamps a new date.
-- Internal-use flag (when enabled): fixed field `internal_use_field_number` with the label Sierra returned
-  for it (``""`` when absent) and value ``"1"``; done when the value already is 1.
+The plan has up to three parts, each a piece of the PUT body, so that a part Sierra refuses (HTTP 400) can be
+told apart from the parts it accepts (:data:`WRITE_PARTS` is the order they are tried in alone):
+
+- ``call_number``: ``{"varFields": [<one c field>]}``. The classification goes into the item's first `c` field
+  with text (whatever its marcTag: 090, 091, 092 or 099; a field without one carries plain content), the
+  number part replaced and the genre or collection text after it kept (:mod:`tarroitus.services.call_number`);
+  a field without subfield ``a`` gets one in front. An item without a `c` field gets a new one with the
+  configured marcTag. Sending the one field replaces the whole `c` group, so the item ends with exactly one
+  call number; an item with several `c` fields is written even when the first one is already right.
+- ``inventory_date`` (when enabled): ``{"inventoryDate": ...}`` in UTC without fractions. GET does not return
+  `inventoryDate`; the fixed field that mirrors it (69 INVDA by default, a setting) shows it. It counts as done
+  when that field is not older than the moment the item was queued, to the second (to the day when Sierra
+  gives only a date): then a write that reached Sierra before its outcome was recorded is not repeated, and a
+  reprint, queued later, stamps a new date.
+- ``internal_use`` (when the policy is to set it): ``{"fixedFields": {<number>: {"label", "value"}}}`` with the
+  label Sierra returned for that field (``""`` when absent); done when the field already holds the value.
 """
 
-import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Self
@@ -25,29 +32,68 @@ from tarroitus.services.call_number import replace_in_marked_text, replace_numbe
 from tarroitus.settings import Settings
 
 CALL_NUMBER_FIELD_TAG = "c"
-CALL_NUMBER_MARC_TAG = "099"
 CALL_NUMBER_SUBFIELD = "a"
-INVENTORY_DATE_FIXED_FIELD = "69"
-INTERNAL_USE_VALUE = "1"
 SIERRA_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+SUBFIELD_MARKER = "|"
+
+PART_CALL_NUMBER = "call_number"
+PART_INVENTORY_DATE = "inventory_date"
+PART_INTERNAL_USE = "internal_use"
+#: Every part a writeback may PUT, in the order they are written one by one after Sierra refuses a body.
+WRITE_PARTS = (PART_CALL_NUMBER, PART_INVENTORY_DATE, PART_INTERNAL_USE)
 
 
 @dataclass(frozen=True)
 class WritebackOptions:
-    """Which fields a writeback sets besides the call number."""
+    """Which parts a writeback sets besides the call number, and the library's field conventions."""
 
+    call_number_marc_tag: str = "099"
     set_inventory_date: bool = True
+    inventory_date_field_number: int = 69
     set_internal_use: bool = True
+    internal_use_value: str = "1"
     internal_use_field_number: int = 93
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
         """The options the SIERRA_UPDATE_* settings select."""
         return cls(
+            call_number_marc_tag=settings.sierra_update_call_number_marc_tag,
             set_inventory_date=settings.sierra_update_set_invda,
+            inventory_date_field_number=settings.sierra_update_invda_field_number,
             set_internal_use=settings.sierra_update_set_iuse3,
+            internal_use_value=settings.sierra_update_iuse3_value,
             internal_use_field_number=settings.sierra_update_iuse3_field_number,
         )
+
+
+@dataclass(frozen=True)
+class WritebackPlan:
+    """The parts of an item's PUT body still to write (in WRITE_PARTS order), the parts Sierra already holds,
+    and the item's call number before and after."""
+
+    parts: Mapping[str, Mapping[str, Any]]
+    in_place: tuple[str, ...]
+    current_call_number: str | None
+    resulting_call_number: str
+
+    @property
+    def done(self) -> bool:
+        """True when Sierra already holds everything: nothing to PUT."""
+        return not self.parts
+
+    @property
+    def part_names(self) -> tuple[str, ...]:
+        """The parts to write, in WRITE_PARTS order."""
+        return tuple(self.parts)
+
+    def body(self, names: Iterable[str] | None = None) -> dict[str, Any]:
+        """The PUT body of the given parts (all of them by default)."""
+        wanted = self.part_names if names is None else tuple(names)
+        body: dict[str, Any] = {}
+        for name in wanted:
+            body.update(self.parts[name])
+        return body
 
 
 def plan_writeback(
@@ -57,21 +103,41 @@ def plan_writeback(
     options: WritebackOptions,
     now: datetime,
     queued_at: datetime,
-) -> dict[str, Any] | None:
-    """The minimal PUT body for the item, or None when Sierra already has everything."""
+) -> WritebackPlan:
+    """The parts of the item that must change for it to carry `classification`."""
     if not classification.strip():
         raise ValueError("the classification to write is empty")
-    body: dict[str, Any] = {}
-    var_fields = _planned_var_fields(item.get("varFields"), classification)
-    if var_fields is not None:
-        body["varFields"] = var_fields
-    if options.set_inventory_date and not _inventoried_since(item, queued_at):
-        body["inventoryDate"] = format_sierra_datetime(now)
+    parts: dict[str, Mapping[str, Any]] = {}
+    call_fields = call_number_fields(item.get("varFields"))
+    current = _chosen_call_number_field(call_fields)
+    planned = (
+        _with_classification(current, classification)
+        if current is not None
+        else _new_call_number_field(classification, options.call_number_marc_tag)
+    )
+    if len(call_fields) != 1 or planned != current:
+        parts[PART_CALL_NUMBER] = {"varFields": [planned]}
+    fixed_fields = item.get("fixedFields")
+    inventory_field = str(options.inventory_date_field_number)
+    if options.set_inventory_date and not _inventoried_since(fixed_fields, inventory_field, queued_at):
+        parts[PART_INVENTORY_DATE] = {"inventoryDate": format_sierra_datetime(now)}
     if options.set_internal_use:
-        internal_use = _planned_internal_use(item.get("fixedFields"), str(options.internal_use_field_number))
+        internal_use = _planned_internal_use(
+            fixed_fields, str(options.internal_use_field_number), options.internal_use_value
+        )
         if internal_use is not None:
-            body["fixedFields"] = internal_use
-    return body or None
+            parts[PART_INTERNAL_USE] = internal_use
+    wanted = (
+        PART_CALL_NUMBER,
+        *((PART_INVENTORY_DATE,) if options.set_inventory_date else ()),
+        *((PART_INTERNAL_USE,) if options.set_internal_use else ()),
+    )
+    return WritebackPlan(
+        parts=parts,
+        in_place=tuple(name for name in wanted if name not in parts),
+        current_call_number=call_number_text(current) if current is not None else _top_level_call_number(item),
+        resulting_call_number=call_number_text(planned),
+    )
 
 
 def format_sierra_datetime(moment: datetime) -> str:
@@ -95,39 +161,45 @@ def parse_sierra_moment(value: object) -> datetime | date | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def find_call_number_field(var_fields: object) -> int | None:
-    """Index of the varField the call number goes in, or None when the item has none."""
+def call_number_fields(var_fields: object) -> list[Mapping[str, Any]]:
+    """The item's call-number varFields (fieldTag ``c``), in record order."""
     if not isinstance(var_fields, list):
-        return None
-    loose: int | None = None
-    for index, field in enumerate(var_fields):
-        if not isinstance(field, Mapping) or field.get("fieldTag") != CALL_NUMBER_FIELD_TAG:
-            continue
-        if field.get("marcTag") == CALL_NUMBER_MARC_TAG:
-            return index
-        if loose is None and not field.get("marcTag"):
-            loose = index
-    return loose
+        return []
+    return [
+        field for field in var_fields if isinstance(field, Mapping) and field.get("fieldTag") == CALL_NUMBER_FIELD_TAG
+    ]
 
 
-def _planned_var_fields(var_fields: object, classification: str) -> list[Any] | None:
-    fields: list[Any] = copy.deepcopy(var_fields) if isinstance(var_fields, list) else []
-    index = find_call_number_field(fields)
-    if index is None:
-        fields.append(_new_call_number_field(classification))
-        return fields
-    current = fields[index]
-    updated = _with_classification(current, classification)
-    if updated == current:
-        return None
-    fields[index] = updated
-    return fields
+def call_number_text(field: Mapping[str, Any]) -> str:
+    """A call-number varField as Sierra's `callNumber` shows it: subfields as ``|a84.2|hHEI``, or the plain content."""
+    subfields = field.get("subfields")
+    if isinstance(subfields, list):
+        return "".join(
+            f"{SUBFIELD_MARKER}{sub.get('tag', '')}{sub.get('content', '')}"
+            for sub in subfields
+            if isinstance(sub, Mapping)
+        )
+    content = field.get("content")
+    return content if isinstance(content, str) else ""
 
 
-def _new_call_number_field(classification: str) -> dict[str, Any]:
+def _chosen_call_number_field(fields: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The first call-number field with text, else the first one, else None."""
+    for field in fields:
+        if call_number_text(field).replace(SUBFIELD_MARKER, "").strip():
+            return field
+    return fields[0] if fields else None
+
+
+def _top_level_call_number(item: Mapping[str, Any]) -> str | None:
+    value = item.get("callNumber")
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _new_call_number_field(classification: str, marc_tag: str) -> dict[str, Any]:
     return {
         "fieldTag": CALL_NUMBER_FIELD_TAG,
-        "marcTag": CALL_NUMBER_MARC_TAG,
+        "marcTag": marc_tag,
         "ind1": " ",
         "ind2": " ",
         "subfields": [{"tag": CALL_NUMBER_SUBFIELD, "content": classification.strip()}],
@@ -141,15 +213,15 @@ def _with_classification(field: Mapping[str, Any], classification: str) -> dict[
         updated["subfields"] = _with_classification_in_subfields(subfields, classification)
         return updated
     content = field.get("content")
-    # A plain-content field may carry subfield markers (`|a84.2|hHEI`); only subfield a changes.
+    # Plain content may carry subfield markers (`|a84.2|hHEI`) or none (`84.2 HEI`); only subfield a changes.
     updated["content"] = replace_in_marked_text(content if isinstance(content, str) else "", classification)
     return updated
 
 
 def _with_classification_in_subfields(subfields: list[Any], classification: str) -> list[Any]:
-    result = list(subfields)
+    result = [dict(subfield) for subfield in subfields if isinstance(subfield, Mapping)]
     for index, subfield in enumerate(result):
-        if isinstance(subfield, Mapping) and subfield.get("tag") == CALL_NUMBER_SUBFIELD:
+        if subfield.get("tag") == CALL_NUMBER_SUBFIELD:
             content = subfield.get("content")
             text = content if isinstance(content, str) else ""
             result[index] = {**subfield, "content": replace_number_part(text, classification)}
@@ -157,11 +229,9 @@ def _with_classification_in_subfields(subfields: list[Any], classification: str)
     return [{"tag": CALL_NUMBER_SUBFIELD, "content": classification.strip()}, *result]
 
 
-def _inventoried_since(item: Mapping[str, Any], queued_at: datetime) -> bool:
-    recorded = parse_sierra_moment(item.get("inventoryDate"))
-    if recorded is None:
-        fixed = _fixed_field(item.get("fixedFields"), INVENTORY_DATE_FIXED_FIELD)
-        recorded = parse_sierra_moment(fixed.get("value")) if fixed else None
+def _inventoried_since(fixed_fields: object, number: str, queued_at: datetime) -> bool:
+    field = _fixed_field(fixed_fields, number)
+    recorded = parse_sierra_moment(field.get("value")) if field else None
     if recorded is None:
         return False
     queued_utc = queued_at.astimezone(UTC)
@@ -170,12 +240,12 @@ def _inventoried_since(item: Mapping[str, Any], queued_at: datetime) -> bool:
     return recorded >= queued_utc.date()
 
 
-def _planned_internal_use(fixed_fields: object, number: str) -> dict[str, Any] | None:
+def _planned_internal_use(fixed_fields: object, number: str, value: str) -> dict[str, Any] | None:
     current = _fixed_field(fixed_fields, number)
-    if current is not None and str(current.get("value")).strip() == INTERNAL_USE_VALUE:
+    if current is not None and str(current.get("value")).strip() == value:
         return None
     label = current.get("label") if current is not None else None
-    return {number: {"label": label if isinstance(label, str) else "", "value": INTERNAL_USE_VALUE}}
+    return {"fixedFields": {number: {"label": label if isinstance(label, str) else "", "value": value}}}
 
 
 def _fixed_field(fixed_fields: object, number: str) -> Mapping[str, Any] | None:

@@ -22,6 +22,7 @@ from .errors import (
     SierraBadRequestError,
     SierraConflictError,
     SierraError,
+    SierraMaintenanceError,
     SierraNotFoundError,
     SierraUnavailableError,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "SierraConflictError",
     "SierraError",
     "SierraItem",
+    "SierraMaintenanceError",
     "SierraNotFoundError",
     "SierraUnavailableError",
     "Subfield",

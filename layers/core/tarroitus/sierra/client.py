@@ -5,13 +5,23 @@ threads (the writeback runs its PUTs from a thread pool over a single client): t
 is guarded by a lock and httpx's pool is thread-safe.
 
 Failure handling, per request:
-- 401 with code 120/123 (token expired or invalid): fetch a new token once, retry once.
+- 401, whatever its code (token expired, invalid, or a gateway's own answer): fetch a new token once,
+  retry once.
 - 409, 429, 5xx, timeouts and connection errors: up to `retries` more attempts with exponential
   backoff and jitter (a numeric `Retry-After` is honoured, capped); then a typed error.
+- 503 `maintenance_threshold` times in a row (counted over every request of the client, the token
+  request included): Sierra is in a maintenance window. The request stops retrying and raises
+  `SierraMaintenanceError`; a 503 is retried until then even past `retries`, so that a window is told
+  apart from a passing error.
 - Any other 4xx: raised at once as a typed error; never retried.
 - A PUT is retried only when Sierra cannot have applied it (the connection was never made, or a 409,
   429 or 503 answer); after a read timeout, a dropped connection or a 500/502/504 it may have been
   applied, so it raises `SierraUnavailableError` and the caller re-reads the record before trying again.
+- Token errors come OAuth-shaped (`error`, `error_description`); they are logged with those two fields
+  and their text, never with the credentials.
+
+With `max_concurrent_requests`, API requests pass an `AdaptiveLimit`: at most that many at once,
+halved on a timeout or a 503 and regained step by step (`sierra/throttle.py`).
 """
 
 import json
@@ -31,14 +41,15 @@ from tarroitus.settings import Settings
 
 from .errors import (
     RECORD_NOT_FOUND_CODE,
-    TOKEN_ERROR_CODES,
     SierraAuthError,
     SierraError,
+    SierraMaintenanceError,
     SierraNotFoundError,
     SierraUnavailableError,
     error_from_response,
 )
 from .models import BibPage, BibPageJson, ItemPage, ItemPageJson, SierraBib, SierraItem
+from .throttle import AdaptiveLimit
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +70,8 @@ ITEM_FIELDS = (
 BIB_FIELDS = "id,updatedDate,createdDate,deletedDate,deleted,suppressed,title,author,materialType,lang,varFields"
 #: Statuses worth retrying with backoff: record locked, throttled, server-side failures.
 RETRYABLE_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
+#: Sierra's answer while it is unavailable, and, many times in a row, during a maintenance window.
+UNAVAILABLE_STATUS = 503
 #: Statuses that show a write was not applied: the only ones a PUT is retried on.
 UNAPPLIED_WRITE_STATUSES = frozenset({409, 429, 503})
 #: Transport errors raised before a request reached Sierra: any method may be retried after them.
@@ -164,12 +177,16 @@ class SierraClient:
         retries: int = 5,
         backoff_base_seconds: float = 0.5,
         backoff_max_seconds: float = 30.0,
+        maintenance_threshold: int = 5,
+        max_concurrent_requests: int | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if retries < 0:
             raise ValueError("retries must be >= 0")
+        if maintenance_threshold < 1:
+            raise ValueError("maintenance_threshold must be >= 1")
         self._key = client_key if isinstance(client_key, SecretStr) else SecretStr(client_key)
         self._secret = client_secret if isinstance(client_secret, SecretStr) else SecretStr(client_secret)
         self._retries = retries
@@ -182,6 +199,10 @@ class SierraClient:
         self._token: str | None = None
         self._token_refresh_at = 0.0
         self.tokens_fetched = 0
+        self._maintenance_threshold = maintenance_threshold
+        self._unavailable_lock = threading.Lock()
+        self._unavailable_in_a_row = 0
+        self.concurrency = AdaptiveLimit(max_concurrent_requests) if max_concurrent_requests else None
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(timeout_seconds),
@@ -204,6 +225,7 @@ class SierraClient:
             "pool_size": settings.sierra_api_client_pool_size,
             "timeout_seconds": settings.sierra_api_client_timeout_seconds,
             "retries": settings.sierra_api_client_retries,
+            "maintenance_threshold": settings.sierra_api_maintenance_threshold,
         }
         options.update(overrides)
         return cls(settings.sierra_base_url, client_key, client_secret, **options)
@@ -406,7 +428,7 @@ class SierraClient:
         while True:
             token = self._access_token()
             try:
-                response = self._http.request(
+                response = self._send(
                     method, path, params=params, json=json_body, headers={"Authorization": f"Bearer {token}"}
                 )
             except httpx.TransportError as exc:
@@ -414,36 +436,78 @@ class SierraClient:
                     raise _transport_failure(method, path, attempt, exc) from exc
                 attempt = self._retry_or_raise_transport(method, path, attempt, exc)
                 continue
+            in_a_row = self._count_unavailable(response.status_code)
             if response.status_code < 400:
                 return response
             error = error_from_response(response.status_code, response.content, method=method, path=path)
-            if response.status_code == 401 and error.code in TOKEN_ERROR_CODES and not reauthenticated:
-                logger.info("Sierra rejected the access token (code %s); fetching a new one", error.code)
+            self._raise_in_maintenance(in_a_row, error)
+            if response.status_code == 401 and not reauthenticated:
+                logger.info("Sierra refused the access token (HTTP 401 code %s); fetching a new one", error.code)
                 reauthenticated = True
                 self._invalidate_token(token)
                 continue
             retryable = UNAPPLIED_WRITE_STATUSES if method == "PUT" else RETRYABLE_STATUSES
-            if response.status_code in retryable and attempt < self._retries:
+            retries = self._retries_for(response.status_code)
+            if response.status_code in retryable and attempt < retries:
                 attempt += 1
-                self._backoff(method, path, attempt, f"HTTP {response.status_code}", response.headers)
+                self._backoff(method, path, attempt, retries, f"HTTP {response.status_code}", response.headers)
                 continue
             raise error
+
+    def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """One HTTP request, inside the concurrency cap when there is one (a timeout or a 503 lowers it)."""
+        if self.concurrency is None:
+            return self._http.request(method, path, **options)
+        self.concurrency.acquire()
+        strained = False
+        try:
+            response = self._http.request(method, path, **options)
+            strained = response.status_code == UNAVAILABLE_STATUS
+            return response
+        except httpx.TimeoutException as exc:
+            strained = not isinstance(exc, httpx.PoolTimeout)
+            raise
+        finally:
+            self.concurrency.release(strained=strained)
+
+    def _count_unavailable(self, status_code: int) -> int:
+        """How many 503 answers in a row this one makes (0 when it is not a 503)."""
+        with self._unavailable_lock:
+            self._unavailable_in_a_row = self._unavailable_in_a_row + 1 if status_code == UNAVAILABLE_STATUS else 0
+            return self._unavailable_in_a_row
+
+    def _raise_in_maintenance(self, in_a_row: int, error: SierraError) -> None:
+        if in_a_row >= self._maintenance_threshold:
+            raise SierraMaintenanceError(
+                f"{error}; HTTP 503 {in_a_row} times in a row: Sierra is in a maintenance window",
+                http_status=error.http_status,
+                code=error.code,
+                specific_code=error.specific_code,
+                name=error.name,
+                description=error.description,
+            )
+
+    def _retries_for(self, status_code: int) -> int:
+        # A 503 is retried until the maintenance threshold decides, so a window is never mistaken for a failure.
+        if status_code == UNAVAILABLE_STATUS:
+            return max(self._retries, self._maintenance_threshold - 1)
+        return self._retries
 
     def _retry_or_raise_transport(self, method: str, path: str, attempt: int, exc: httpx.TransportError) -> int:
         if attempt >= self._retries:
             raise _transport_failure(method, path, attempt, exc) from exc
-        self._backoff(method, path, attempt + 1, type(exc).__name__, None)
+        self._backoff(method, path, attempt + 1, self._retries, type(exc).__name__, None)
         return attempt + 1
 
-    def _backoff(self, method: str, path: str, attempt: int, reason: str, headers: httpx.Headers | None) -> None:
+    def _backoff(
+        self, method: str, path: str, attempt: int, retries: int, reason: str, headers: httpx.Headers | None
+    ) -> None:
         delay = min(self._backoff_max, self._backoff_base * 2 ** (attempt - 1))
         delay = self._random.uniform(delay / 2, delay)
         retry_after = headers.get("Retry-After") if headers is not None else None
         if retry_after is not None and retry_after.strip().isdigit():
             delay = max(delay, min(float(retry_after), self._backoff_max))
-        logger.warning(
-            "Sierra %s %s: %s; retry %d of %d in %.2f s", method, path, reason, attempt, self._retries, delay
-        )
+        logger.warning("Sierra %s %s: %s; retry %d of %d in %.2f s", method, path, reason, attempt, retries, delay)
         self._sleep(delay)
 
     def _access_token(self) -> str:
@@ -471,12 +535,26 @@ class SierraClient:
             except httpx.TransportError as exc:
                 attempt = self._retry_or_raise_transport("POST", "/token", attempt, exc)
                 continue
+            in_a_row = self._count_unavailable(response.status_code)
             if response.status_code == 200:
                 break
             error = error_from_response(response.status_code, response.content, method="POST", path="/token")
-            if response.status_code in RETRYABLE_STATUSES and attempt < self._retries:
+            self._raise_in_maintenance(in_a_row, error)
+            logger.warning(
+                "Sierra POST /token failed with HTTP %d: %s: %s",
+                response.status_code,
+                error.name or "-",
+                error.description or "-",
+                extra={
+                    "http_status": response.status_code,
+                    "error": error.name,
+                    "error_description": error.description,
+                },
+            )
+            retries = self._retries_for(response.status_code)
+            if response.status_code in RETRYABLE_STATUSES and attempt < retries:
                 attempt += 1
-                self._backoff("POST", "/token", attempt, f"HTTP {response.status_code}", response.headers)
+                self._backoff("POST", "/token", attempt, retries, f"HTTP {response.status_code}", response.headers)
                 continue
             if response.status_code in (400, 401, 403):
                 raise SierraAuthError(

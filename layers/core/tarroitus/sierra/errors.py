@@ -1,16 +1,16 @@
 """Typed errors for Sierra REST API failures, built from Sierra's error body.
 
 Sierra answers errors with `{"code", "specificCode", "httpStatus", "name", "description"}`;
-`description` is sometimes missing. Callers catch the subclass that matches what they can do
-about it: a missing record, a request they must fix, a conflict worth retrying later, an
-unavailable server, or credentials that do not work.
+`description` is sometimes missing. The token endpoint answers OAuth-shaped errors instead:
+`{"error": "invalid_client", "error_description": "..."}`, read into `name` and `description`.
+Callers catch the subclass that matches what they can do about it: a missing record, a request
+they must fix, a conflict worth retrying later, an unavailable server (or one in a maintenance
+window), or credentials that do not work.
 """
 
 import json
 from typing import Any
 
-#: Sierra error codes for an expired or otherwise invalid access token (HTTP 401).
-TOKEN_ERROR_CODES = frozenset({120, 123})
 #: Sierra's "Record not found" code (HTTP 404).
 RECORD_NOT_FOUND_CODE = 107
 
@@ -62,6 +62,10 @@ class SierraUnavailableError(SierraError):
     """Sierra did not answer usefully: 5xx or 429 after the retries, timeouts, connection errors."""
 
 
+class SierraMaintenanceError(SierraUnavailableError):
+    """Sierra answered 503 so many times in a row that it is taken to be in a maintenance window."""
+
+
 class SierraAuthError(SierraError):
     """HTTP 401/403 that a fresh token does not fix: wrong credentials or missing permissions."""
 
@@ -89,8 +93,8 @@ def error_from_response(status_code: int, content: bytes, *, method: str, path: 
     """The typed error for one failed Sierra response (status code plus raw body)."""
     body = parse_error_body(content)
     code = _int(body.get("code"))
-    name = str(body.get("name") or "")
-    description = str(body.get("description") or "")
+    name = str(body.get("name") or body.get("error") or "")
+    description = str(body.get("description") or body.get("error_description") or "")
     fields: dict[str, Any] = {
         "http_status": status_code,
         "code": code,

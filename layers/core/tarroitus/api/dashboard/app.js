@@ -367,6 +367,14 @@ async function retry(itemIds, button) {
   return refresh();
 }
 
+function describeParts(letter) {
+  const named = (parts) => parts.map((part) => t(`writeback.part.${part}`)).join(", ");
+  const lines = [];
+  if (letter.written_parts.length) lines.push(t("writeback.parts.written", { parts: named(letter.written_parts) }));
+  if (letter.refused_parts.length) lines.push(t("writeback.parts.refused", { parts: named(letter.refused_parts) }));
+  return lines.length ? lines.join(" · ") : "—";
+}
+
 function renderDeadLetters(writeback) {
   const heading = h("h3", {}, t("writeback.dead_heading"));
   if (writeback.dead_letters.length === 0) return [heading, panelMessage("empty", t("writeback.no_dead"))];
@@ -380,6 +388,7 @@ function renderDeadLetters(writeback) {
       h("td", { class: "mono" }, String(letter.item_record_id)),
       h("td", {}, letter.classification),
       h("td", { class: "number" }, formatNumber(letter.attempts)),
+      h("td", { "data-testid": "dead-letter-parts" }, describeParts(letter)),
       h("td", { class: "error-text" }, error.filter(Boolean).join(" ")),
       h("td", {}, formatTime(letter.dead_since)),
       h("td", {}, button),
@@ -387,7 +396,7 @@ function renderDeadLetters(writeback) {
   });
   const retryAll = h("button", { type: "button", class: "secondary", "data-testid": "retry-all" }, t("writeback.retry_all"));
   retryAll.addEventListener("click", () => retry(null, retryAll));
-  const headers = ["item", "classification", "attempts", "error", "dead_since"].map((key) => t(`writeback.${key}`));
+  const headers = ["item", "classification", "attempts", "parts", "error", "dead_since"].map((key) => t(`writeback.${key}`));
   return [
     h("div", { class: "row-between" }, heading, writeback.dead > 1 ? retryAll : null),
     table([...headers, ""], rows, { "data-testid": "dead-letters" }),

@@ -5,13 +5,16 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from tarroitus.models import Client
+from tarroitus.services.deadlines import Deadline
 from tarroitus.settings import Settings
 
 
 @dataclass(frozen=True)
 class GraphQLContext:
-    """The request's database session (one transaction), the client whose key signed the request, the settings."""
+    """The request's database session (one transaction), the client whose key signed the request, the settings,
+    and when the request's time budget ends."""
 
     session: Session
     client: Client
     settings: Settings
+    deadline: Deadline

@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from graphql import GraphQLError
 
+from tarroitus.api.graphql.budget import budget_error
 from tarroitus.api.graphql.context import GraphQLContext
 from tarroitus.api.graphql.schema import get_schema
 from tarroitus.errors import TarroitusError
@@ -15,13 +16,20 @@ logger = Logger(child=True)
 def run_query(
     context: GraphQLContext, *, query: str, variables: dict[str, Any] | None, operation_name: str | None
 ) -> dict[str, Any]:
-    """The GraphQL response body of `query` (the schema has no mutations: they are refused in validation)."""
+    """The GraphQL response body of `query` (the schema has no mutations: they are refused in validation).
+
+    A query stopped by its time budget answers that one error and no data: what was resolved before
+    the budget ran out is a partial answer with a null wherever the stop reached.
+    """
     result = get_schema().execute_sync(
         query,
         variable_values=variables,
         context_value=context,
         operation_name=operation_name,
     )
+    stopped = budget_error(result.errors or [])
+    if stopped is not None:
+        return {"data": None, "errors": [format_error(stopped)]}
     errors = [format_error(error) for error in result.errors or []]
     # Per the GraphQL spec, `data` is absent when the request failed before execution (no error has a path).
     executed = result.data is not None or any(error.path for error in result.errors or [])

@@ -11,6 +11,10 @@ MAX_TOKENS = 2000
 MAX_ALIASES = 15
 """Aliased fields in one document: each can repeat a whole page, so they multiply the work."""
 
+MAX_SELECTIONS = MAX_TOKENS
+"""Field selections once every fragment spread is expanded: fragments save typing, not work, so a document
+selects no more than one written out in full could (each selection is at least one token)."""
+
 MAX_QUERY_CHARS = 20_000
 """Characters in one document, refused before it is parsed."""
 

@@ -1,7 +1,8 @@
-"""The GraphQL schema: read-only queries (no mutations), with depth, size and alias limits.
+"""The GraphQL schema: read-only queries (no mutations), with size, cost, depth and alias limits.
 
-`QueryDepthLimiter` skips introspection fields; graphql-core's own `MaxIntrospectionDepthRule`
-(a standard validation rule) bounds those, whose meta-schema is cyclic.
+`QueryCostRule` (cost.py) counts selections, depth and aliases with every fragment summed up once;
+depth skips introspection fields, which graphql-core's own `MaxIntrospectionDepthRule` (a standard
+validation rule) bounds, since their meta-schema is cyclic.
 """
 
 from functools import cache, partial
@@ -9,12 +10,14 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 
 from tarroitus.api.graphql import resolvers
 from tarroitus.api.graphql.analytics import Analytics, resolve_analytics
-from tarroitus.api.graphql.limits import MAX_ALIASES, MAX_QUERY_DEPTH, MAX_TOKENS
+from tarroitus.api.graphql.budget import BudgetedExecutor
+from tarroitus.api.graphql.cost import QueryCostRule
+from tarroitus.api.graphql.limits import MAX_TOKENS
 from tarroitus.api.graphql.permissions import IsAdmin, IsPrinter
 from tarroitus.api.graphql.types import BIG_INT_SCALAR, BigInt, Client, Item, ItemConnection, LabelEvent, Status
 
@@ -72,9 +75,9 @@ def get_schema() -> strawberry.Schema:
     return QuietSchema(
         query=Query,
         extensions=[
-            partial(QueryDepthLimiter, max_depth=MAX_QUERY_DEPTH),
             partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-            partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+            partial(AddValidationRules, [QueryCostRule]),
         ],
         config=StrawberryConfig(scalar_map={BigInt: BIG_INT_SCALAR}),
+        execution_context_class=BudgetedExecutor,
     )

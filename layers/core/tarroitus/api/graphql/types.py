@@ -6,9 +6,10 @@ Clients are shown without anything about their keys.
 
 import uuid
 from datetime import datetime
-from typing import NewType, cast
+from typing import Any, NewType, cast
 
 import strawberry
+from graphql import GraphQLError, IntValueNode, ValueNode, print_ast
 from strawberry.scalars import JSON
 
 from tarroitus.models import Client as ClientRow
@@ -20,11 +21,38 @@ from tarroitus.services.status import BackendStatus, JobStatus
 BigInt = NewType("BigInt", int)
 """A Sierra record id or other integer past 32 bits; the schema maps it to the `BigInt` scalar."""
 
+BIG_INT_MIN = -(2**63)
+BIG_INT_MAX = 2**63 - 1
+
+
+def parse_big_int(value: object) -> int:
+    """A variable's value as a 64-bit integer (PostgreSQL's bigint); anything else is a validation error.
+
+    A GraphQLError (not a ValueError) so that graphql-core reports the variable or argument as invalid.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise GraphQLError(f"BigInt cannot represent a non-integer value: {value!r}")
+    if not BIG_INT_MIN <= value <= BIG_INT_MAX:
+        raise GraphQLError(f"BigInt cannot represent {value}: it must be between {BIG_INT_MIN} and {BIG_INT_MAX}")
+    return value
+
+
+def parse_big_int_literal(node: ValueNode, _variables: dict[str, Any] | None = None) -> int:
+    """An inline argument as a 64-bit integer; a string, float or out-of-range number is a validation error."""
+    if not isinstance(node, IntValueNode):
+        raise GraphQLError(f"BigInt cannot represent a non-integer value: {print_ast(node)}", node)
+    try:
+        return parse_big_int(int(node.value))
+    except GraphQLError as exc:
+        raise GraphQLError(exc.message, node) from None
+
+
 BIG_INT_SCALAR = strawberry.scalar(
     name="BigInt",
-    description="An integer up to 2^63 - 1 (Sierra record ids), serialised as a JSON number",
+    description="An integer from -2^63 to 2^63 - 1 (Sierra record ids), serialised as a JSON number",
     serialize=int,
-    parse_value=int,
+    parse_value=parse_big_int,
+    parse_literal=parse_big_int_literal,
 )
 
 

@@ -19,6 +19,7 @@ from tarroitus.api.graphql.limits import MAX_QUERY_CHARS
 from tarroitus.api.schemas import error_responses
 from tarroitus.errors import BadRequestError
 from tarroitus.models import Client, ClientRole
+from tarroitus.services.deadlines import Deadline
 from tarroitus.settings import Settings
 
 router = APIRouter(prefix="/graphql", tags=["graphql"])
@@ -52,8 +53,9 @@ def answer(session: Session, settings: Settings, client: Client, request: GraphQ
     # Imported on first use, not at start-up: see the module docstring.
     from tarroitus.api.graphql.execution import run_query
 
+    deadline = Deadline.after(settings.graphql_time_budget_seconds)
     body = run_query(
-        GraphQLContext(session=session, client=client, settings=settings),
+        GraphQLContext(session=session, client=client, settings=settings, deadline=deadline),
         query=request.query,
         variables=request.variables,
         operation_name=request.operation_name,

@@ -20,7 +20,10 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=255,
-        description="Repeating a request with the same key returns the first result and records nothing",
+        description=(
+            "Repeating a request with the same key returns the first result and records nothing; the same key"
+            " for another item answers 409, with another body 422 (idempotency_key_mismatch)"
+        ),
     ),
 ]
 REPLAY_RESPONSE: dict[int | str, dict[str, Any]] = {

@@ -1,6 +1,6 @@
 """The sync agent's legacy protocol (LEGACY_API.md): `GET /sync` for the plan, `POST /sync` for a batch."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -10,7 +10,7 @@ from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.legacy_auth import LegacySyncAgent
 from tarroitus.api.legacy_schemas import legacy_error_responses
 from tarroitus.models import SyncMode
-from tarroitus.services.sync_state import read_sync_status
+from tarroitus.services.sync_state import check_sync_timestamp, read_sync_status
 from tarroitus.services.uploads import apply_sync_upload
 
 router = APIRouter(tags=["legacy"])
@@ -56,7 +56,10 @@ def create_legacy_sync_batch(
     file: Annotated[UploadFile, File(description="data.tsv.gz: gzip of a UTF-8 TSV with a header row")],
     timestamp: Annotated[datetime, Form(description="ISO 8601 with offset: the agent's session start")],
 ) -> LegacyUploadResult:
-    """Upsert one gzip TSV batch and advance the sync state (a bad file changes nothing)."""
+    """Upsert one gzip TSV batch and advance the sync state (a bad file or timestamp changes nothing)."""
+    check_sync_timestamp(
+        timestamp, now=datetime.now(UTC), max_future_seconds=settings.sync_timestamp_max_future_seconds
+    )
     result = apply_sync_upload(
         session,
         data=file.file.read(settings.max_request_body_bytes + 1),

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from tarroitus.api.static_pages import (
     DASHBOARD,
-    IMMUTABLE,
     REVALIDATE,
     STATION,
     StaticPage,
@@ -19,8 +18,8 @@ from tarroitus.api.static_pages import (
     index_page,
     page_headers,
     static_assets,
+    versioned_asset_response,
 )
-from tarroitus.errors import NotFoundError
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -38,10 +37,7 @@ def add_page_routes(page: StaticPage, *, page_path: str, assets_path: str, heade
 
     def read_asset(request: Request, name: str, v: AssetVersion = None, if_none_match: IfNoneMatch = None) -> Response:
         asset = static_assets(page).get(name)
-        if asset is None:
-            raise NotFoundError("Not Found")
-        cache_control = IMMUTABLE if v == asset.version else REVALIDATE
-        return asset_response(request, asset, headers=headers, cache_control=cache_control, if_none_match=if_none_match)
+        return versioned_asset_response(request, asset, headers=headers, version=v, if_none_match=if_none_match)
 
     methods = ["GET", "HEAD"]
     router.add_api_route(page_path, read_page, methods=methods, response_class=Response, name=f"read_{page.directory}")

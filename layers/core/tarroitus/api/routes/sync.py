@@ -1,6 +1,6 @@
 """The Sierra sync: its state and runs, uploads from sync agents, and starting a run now."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Body, File, Form, UploadFile, status
@@ -10,7 +10,7 @@ from tarroitus.api.auth import AdminClient, CurrentClient, SyncClient
 from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.schemas import error_responses
 from tarroitus.models import SyncMode
-from tarroitus.services.sync_state import read_sync_status
+from tarroitus.services.sync_state import check_sync_timestamp, read_sync_status
 from tarroitus.services.sync_trigger import start_sync_run
 from tarroitus.services.uploads import UploadFormat, apply_sync_upload
 
@@ -86,7 +86,11 @@ def create_sync_upload(
         datetime | None, Form(description="The batch's session start; advances the sync state like the legacy agent")
     ] = None,
 ) -> SyncUploadPublic:
-    """Validate and upsert a batch of items; a bad file is rejected whole and changes nothing."""
+    """Validate and upsert a batch of items; a bad file or timestamp is rejected whole and changes nothing."""
+    if timestamp is not None:
+        check_sync_timestamp(
+            timestamp, now=datetime.now(UTC), max_future_seconds=settings.sync_timestamp_max_future_seconds
+        )
     result = apply_sync_upload(
         session,
         data=file.file.read(settings.max_request_body_bytes + 1),

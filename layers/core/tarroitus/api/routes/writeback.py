@@ -1,15 +1,27 @@
-"""The Sierra writeback queue for operators: its state, and a retry of dead-lettered items."""
+"""The Sierra writeback queue for operators: its state, a retry of dead-lettered items, and a dry run."""
 
+import time
 from datetime import UTC, datetime
-from typing import Annotated, Self
+from functools import partial
+from typing import Annotated, Any, Literal, Self
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tarroitus.api.auth import AdminClient
-from tarroitus.api.deps import SessionDep
+from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.schemas import error_responses
+from tarroitus.services.sierra_connection import build_sierra_client
 from tarroitus.services.writeback import MAX_RETRY_IDS, read_writeback_status, retry_dead_letters
+from tarroitus.services.writeback_dry_run import preview_writeback
+
+#: The most items one dry run through the API reads from Sierra, and how long it may take (the HTTP API
+#: gives up after 30 s; the command line reads more).
+MAX_API_DRY_RUN_ITEMS = 50
+API_DRY_RUN_SECONDS = 20.0
+API_DRY_RUN_TIMEOUT_SECONDS = 5.0
+
+WritePart = Literal["call_number", "inventory_date", "internal_use"]
 
 router = APIRouter(prefix="/writeback", tags=["writeback"])
 
@@ -26,6 +38,8 @@ class WritebackDeadLetter(BaseModel):
     dead_since: datetime | None = Field(validation_alias="completed_at")
     last_error_code: int | None = Field(description="Sierra's error code (e.g. 116), when Sierra sent one")
     last_error: str | None
+    written_parts: list[WritePart] = Field(description="Parts of the write Sierra holds (those it accepted)")
+    refused_parts: list[WritePart] = Field(description="Parts Sierra refused (HTTP 400), with `last_error`")
 
 
 class WritebackFailure(BaseModel):
@@ -40,6 +54,8 @@ class WritebackFailure(BaseModel):
     http_status: int | None
     sierra_code: int | None
     error: str | None
+    written_parts: list[WritePart] = Field(description="Parts this attempt landed in Sierra")
+    refused_parts: list[WritePart] = Field(description="Parts Sierra refused in this attempt")
 
 
 class WritebackRun(BaseModel):
@@ -106,3 +122,45 @@ def create_writeback_retry(session: SessionDep, _admin: AdminClient, body: Write
     """Queue dead-lettered items again (all, or by id) with a fresh attempt count."""
     result = retry_dead_letters(session, now=datetime.now(UTC), item_record_ids=body.item_record_ids)
     return WritebackRetryPublic(requeued=result.requeued, requeued_count=len(result.requeued), not_dead=result.not_dead)
+
+
+class WritebackPreviewPublic(BaseModel):
+    """One queued item as the writeback would write it: the call number now, the PUT body, the call number after."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    item_record_id: int
+    classification: str
+    queued_at: datetime
+    attempts: int
+    current_call_number: str | None = Field(description="As Sierra's callNumber shows it, e.g. |a84.2 HEI")
+    put_body: dict[str, Any] | None = Field(description="What would be sent; null when Sierra already has it all")
+    resulting_call_number: str | None
+    error: str | None = Field(description="Why the item could not be planned (missing or deleted in Sierra...)")
+
+
+class WritebackDryRunPublic(BaseModel):
+    """The next queued items as the writeback would write them; nothing was written."""
+
+    dry_run: Literal[True] = True
+    items: list[WritebackPreviewPublic]
+
+
+@router.get("/dry-run", response_model=WritebackDryRunPublic, responses=error_responses(401, 403, 422, 503))
+def read_writeback_dry_run(
+    session: SessionDep,
+    settings: SettingsDep,
+    _admin: AdminClient,
+    items: Annotated[int, Query(ge=1, le=MAX_API_DRY_RUN_ITEMS)] = 5,
+) -> WritebackDryRunPublic:
+    """Read the next queued items from Sierra and show what the writeback would send; writes nothing."""
+    timeout = min(settings.sierra_api_client_timeout_seconds, API_DRY_RUN_TIMEOUT_SECONDS)
+    previews = preview_writeback(
+        session,
+        partial(build_sierra_client, settings, timeout_seconds=timeout, retries=1),
+        settings=settings,
+        items=items,
+        now=datetime.now(UTC),
+        deadline=time.monotonic() + API_DRY_RUN_SECONDS,
+    )
+    return WritebackDryRunPublic(items=[WritebackPreviewPublic.model_validate(preview) for preview in previews])

@@ -3,8 +3,8 @@
 Printed items get their last print's classification and signum from `label_events` before `reprint_needed` is
 added, so the table is rewritten once. Existing progress rows count 0 until the next ETL run refreshes them.
 
-Revision ID: 0003_stale_labels
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-06 10:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_stale_labels"
-down_revision: str | None = "0002"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,110 @@
+"""A dry run of the writeback for go-live: what it would send to Sierra for the next queued items, writing nothing.
+
+Reads the next due items of the queue (in the order a run claims them; nothing is claimed or changed) and,
+per item, GETs it from the configured Sierra and plans its write exactly as the writeback does: the current
+call number, the PUT body it would send (None when Sierra already has everything) and the call number that
+would result. A per-item problem (an item missing or deleted in Sierra) is reported on that item, and so
+are items left unread when the time budget ran out; Sierra being unavailable or refusing the credentials
+stops the dry run (`ServiceUnavailableError`).
+"""
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tarroitus.errors import ServiceUnavailableError
+from tarroitus.models import WritebackEntry
+from tarroitus.repositories import writeback as queue
+from tarroitus.services.writeback import UnwritableItemError, read_plan
+from tarroitus.services.writeback_plan import WritebackOptions
+from tarroitus.settings import Settings
+from tarroitus.sierra import SierraAuthError, SierraClient, SierraError, SierraUnavailableError
+
+#: The most items one dry run reads from Sierra.
+MAX_DRY_RUN_ITEMS = 500
+
+
+@dataclass(frozen=True)
+class WritebackPreview:
+    """One queued item: its call number in Sierra now, the PUT body the writeback would send, and the result."""
+
+    item_record_id: int
+    classification: str
+    queued_at: datetime
+    attempts: int
+    current_call_number: str | None
+    put_body: dict[str, Any] | None
+    resulting_call_number: str | None
+    error: str | None = None
+
+
+def preview_writeback(
+    session: Session,
+    connect: Callable[[], SierraClient],
+    *,
+    settings: Settings,
+    items: int,
+    now: datetime,
+    deadline: float | None = None,
+) -> list[WritebackPreview]:
+    """What the writeback would do with the next `items` due items; reads the queue and Sierra, writes nothing.
+
+    `connect` gives the Sierra client, opened only when there is an item to read. Items not read by `deadline`
+    (a `time.monotonic()` value) say so instead.
+    """
+    if not 1 <= items <= MAX_DRY_RUN_ITEMS:
+        raise ValueError(f"a dry run reads 1 to {MAX_DRY_RUN_ITEMS} items")
+    entries = queue.list_due(session, now=now, limit=items)
+    if not entries:
+        return []
+    with connect() as sierra:
+        return _previews(sierra, entries, WritebackOptions.from_settings(settings), deadline)
+
+
+def _previews(
+    sierra: SierraClient, entries: Sequence[WritebackEntry], options: WritebackOptions, deadline: float | None
+) -> list[WritebackPreview]:
+    previews = []
+    for entry in entries:
+        preview = WritebackPreview(
+            item_record_id=entry.item_record_id,
+            classification=entry.classification,
+            queued_at=entry.queued_at,
+            attempts=entry.attempts,
+            current_call_number=None,
+            put_body=None,
+            resulting_call_number=None,
+        )
+        if deadline is not None and time.monotonic() >= deadline:
+            previews.append(replace(preview, error="Not read: the dry run's time ran out"))
+            continue
+        try:
+            previews.append(_planned(sierra, preview, options))
+        except (SierraAuthError, SierraUnavailableError) as exc:
+            raise ServiceUnavailableError(f"Sierra could not be read: {exc}", code="sierra_unavailable") from exc
+    return previews
+
+
+def _planned(sierra: SierraClient, preview: WritebackPreview, options: WritebackOptions) -> WritebackPreview:
+    try:
+        plan, _ = read_plan(
+            sierra,
+            preview.item_record_id,
+            classification=preview.classification,
+            queued_at=preview.queued_at,
+            options=options,
+        )
+    except (SierraAuthError, SierraUnavailableError):
+        raise
+    except (SierraError, UnwritableItemError) as exc:
+        return replace(preview, error=str(exc))
+    return replace(
+        preview,
+        current_call_number=plan.current_call_number,
+        put_body=None if plan.done else plan.body(),
+        resulting_call_number=plan.resulting_call_number,
+    )
