@@ -122,11 +122,12 @@ def test_full_sync_changing_the_classification_needs_a_reprint(committed_db: Eng
 
 
 def call_number_in_sierra(simulator: RunningSimulator, item_id: int) -> str:
-    """Subfield a of the item's call-number field in the simulator."""
+    """The item's one call-number field in the simulator: its subfield a, or its content."""
     raw = simulator.store.get_item_raw(item_id)
     assert raw is not None
     [field] = [field for field in raw["varFields"] if field.get("fieldTag") == "c"]
-    return str(next(sub["content"] for sub in field["subfields"] if sub["tag"] == "a"))
+    subfields = field.get("subfields")
+    return str(next(sub["content"] for sub in subfields if sub["tag"] == "a") if subfields else field["content"])
 
 
 def write_back(engine: Engine, simulator: RunningSimulator, settings: Settings) -> None:
