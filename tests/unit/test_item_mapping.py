@@ -468,13 +468,9 @@ def test_map_legacy_row_reads_typed_parquet_values() -> None:
         ({"item_record_id": True}, "item_record_id", "item_record_id must be an integer, got bool"),
         ({"item_record_id": 1.0}, "item_record_id", "item_record_id must be an integer, got float"),
         ({"item_record_id": "-5"}, "item_record_id", "item_record_id must not be negative"),
-        (
-            {"item_record_id": str(2**63)},
-            "item_record_id",
-            "item_record_id must be an integer, got '9223372036854775808'",
-        ),
+        ({"item_record_id": str(2**63)}, "item_record_id", f"item_record_id {2**63} is not a Sierra i record id"),
         ({"item_record_id": None}, "item_record_id", "item_record_id is empty"),
-        ({}, "item_record_id", "item_record_id is empty"),
+        ({}, "item_record_id", "the header has no item_record_id column"),
         ({"item_record_id": "1", "bib_record_id": "-1"}, "bib_record_id", "bib_record_id must not be negative"),
         (
             {"item_record_id": "1", "bib_record_id": str((ord("i") << 32) + 5)},
@@ -496,7 +492,7 @@ def test_map_legacy_row_errors_name_the_cell_and_the_problem(raw: dict[str, obje
 
 def test_map_legacy_row_keeps_negative_numbers_outside_ids() -> None:
     # Given / When / Then: only record ids are checked for the database-id form
-    assert map_legacy_row({"item_record_id": "1", "itype_code_num": str(-(2**40))})["itype_code_num"] == -(2**40)
+    assert map_legacy_row({"item_record_id": "1", "itype_code_num": "-5"})["itype_code_num"] == -5
 
 
 def test_legacy_columns_of_the_full_header() -> None:
@@ -520,10 +516,13 @@ def test_map_sierra_item_takes_the_bib_id_from_the_item_even_without_its_bib() -
 
 
 def test_map_legacy_row_integer_limits() -> None:
-    # Given / When / Then: ids from 0, any integer PostgreSQL's bigint holds, and no more
+    # Given / When / Then: ids from 0, any integer the item type's column holds, and no more
     assert map_legacy_row({"item_record_id": "0", "bib_record_id": "0"})["bib_record_id"] == 0
-    assert map_legacy_row({"item_record_id": "1", "itype_code_num": str(2**63 - 1)})["itype_code_num"] == 2**63 - 1
-    assert map_legacy_row({"item_record_id": "1", "itype_code_num": str(1 - 2**63)})["itype_code_num"] == 1 - 2**63
+    assert map_legacy_row({"item_record_id": "1", "itype_code_num": str(2**31 - 1)})["itype_code_num"] == 2**31 - 1
+    assert map_legacy_row({"item_record_id": "1", "itype_code_num": str(-(2**31))})["itype_code_num"] == -(2**31)
+    with pytest.raises(RowError) as outside:
+        map_legacy_row({"item_record_id": "1", "itype_code_num": str(2**31)})
+    assert str(outside.value) == f"itype_code_num {2**31} is outside {-(2**31)}..{2**31 - 1}"
     with pytest.raises(RowError) as caught:
-        map_legacy_row({"item_record_id": "1", "itype_code_num": "7" * 50})
-    assert str(caught.value) == f"itype_code_num must be an integer, got {'7' * 40!r}"
+        map_legacy_row({"item_record_id": "1", "itype_code_num": "-" + "7" * 50})
+    assert str(caught.value) == f"itype_code_num must be an integer, got {'-' + '7' * 39!r}"

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     # API.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_request_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    # What an uploaded file (sync batch, override mapping) may hold once decompressed and decoded; 413 past it.
+    max_upload_inflated_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
     admin_api_key_secret_arn: str | None = None
     api_key_pepper: SecretStr = SecretStr(DEVELOPMENT_PEPPER)
     # Failed authentications per source address before 429 (per Lambda container; see api/auth_limit.py).

@@ -38,19 +38,22 @@ def run_load(args: argparse.Namespace) -> int:
         sys.stderr.write(f"overrides: cannot read {args.file}: {exc.strerror}\n")
         return EXIT_UNREADABLE
     try:
-        with session_scope(get_engine(get_settings())) as session:
-            report = load_classification_overrides(session, data=data, dry_run=args.dry_run)
+        settings = get_settings()
+        with session_scope(get_engine(settings)) as session:
+            report = load_classification_overrides(
+                session, data=data, dry_run=args.dry_run, max_inflated_bytes=settings.max_upload_inflated_bytes
+            )
     except TarroitusError as exc:
         sys.stderr.write(f"overrides: {exc.message}\n")
         return EXIT_UNREADABLE
     sys.stdout.write(_describe(report))
-    return EXIT_REJECTED if report.rejected else 0
+    return EXIT_REJECTED if report.rejected_count else 0
 
 
 def _describe(report: OverrideReport) -> str:
     lines = [f"{report.unit} {row.position}: {row.key or '-'}: {row.reason}" for row in report.rejected]
-    if report.rejected:
-        lines.append(f"{len(report.rejected)} of {report.rows} rows rejected; nothing was applied")
+    if report.rejected_count:
+        lines.append(f"{report.rejected_count} of {report.rows} rows rejected; nothing was applied")
     elif report.dry_run:
         lines.append(f"{report.rows} rows valid; nothing applied (dry run)")
     else:

@@ -1,4 +1,4 @@
-"""Bulk writes of synced items: COPY into a temporary table, then one INSERT ... ON CONFLICT per batch.
+"""Bulk writes of synced items: binary COPY into a temporary table, then one INSERT ... ON CONFLICT per write.
 
 Only the columns a sync source knows are written; label state (print counts, last print) and the
 operator's classification override are never in those lists, so no sync can overwrite them. An
@@ -7,13 +7,18 @@ leaves rows, their `synced_at` and their tuple versions as they were.
 """
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 import psycopg
+from psycopg.types.json import set_json_dumps
 from sqlalchemy.orm import Session
+
+from tarroitus.repositories.item_columns import copy_type
 
 #: Every column a sync source may write, in COPY order (the primary key first).
 SYNC_COLUMNS: tuple[str, ...] = (
@@ -56,6 +61,8 @@ BIB_COLUMNS: tuple[str, ...] = (
 _JSON_COLUMNS = frozenset({"main_entry"})
 _STAGE = "_item_upsert_stage"
 _BIB_STAGE = "_bib_update_stage"
+_COPY_CONTEXT = re.compile(r"^COPY \S+, line (?P<line>\d+)(?:, column (?P<column>\w+))?", re.MULTILINE)
+_MAX_MESSAGE = 200
 
 
 @dataclass(frozen=True)
@@ -73,26 +80,67 @@ class UpsertCounts:
         return self.distinct - self.inserted - self.updated
 
 
+class StagedRowError(ValueError):
+    """PostgreSQL refused a staged row (or the merge): `position` is the row's position as staged, when known."""
+
+    def __init__(self, message: str, *, position: int | None, column: str | None) -> None:
+        super().__init__(message)
+        self.position = position
+        self.column = column
+
+
+class ItemStage:
+    """One bulk write of items: rows copied into a temporary table (binary COPY, chunk by chunk), merged once.
+
+    Each staged row is its position, then its values in `columns` order, `main_entry` as JSON text.
+    When a key repeats, the row with the greatest position wins. Everything happens in the session's
+    transaction, so nothing is visible until it commits, and a refused row rolls it all back.
+    """
+
+    def __init__(self, session: Session, columns: Sequence[str] = SYNC_COLUMNS) -> None:
+        self.columns = _checked_columns(columns)
+        self.received = 0
+        self._connection = _driver_connection(session)
+        self._copy_sql = f"COPY {_STAGE} (ord, {', '.join(self.columns)}) FROM STDIN (FORMAT BINARY)"
+        self._copy_types = ["int8", *map(copy_type, self.columns)]
+        with self._connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ON COMMIT DROP AS "
+                f"SELECT 0::bigint AS ord, {', '.join(SYNC_COLUMNS)} FROM items WITH NO DATA"
+            )
+            cursor.execute(f"TRUNCATE {_STAGE}")
+
+    def copy(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Stage `rows`; a value PostgreSQL cannot hold raises StagedRowError naming the row's position."""
+        with self._connection.cursor() as cursor, _refusals(rows, self.columns):
+            _copy_rows(cursor, self._copy_sql, self._copy_types, rows)
+        self.received += len(rows)
+
+    def merge(self) -> UpsertCounts:
+        """Insert or update every staged key in one statement: only rows whose synced columns changed.
+
+        Keys are counted first (a hash of the ids alone): only a stage that repeats a key pays for
+        sorting its rows to keep the last of each.
+        """
+        if self.received == 0:
+            return UpsertCounts()
+        with self._connection.cursor() as cursor, _refusals((), self.columns):
+            cursor.execute(f"SELECT count(*) FROM (SELECT FROM {_STAGE} GROUP BY item_record_id) AS k")
+            found = cursor.fetchone()
+            distinct = int(found[0]) if found else 0
+            cursor.execute(_upsert_sql(self.columns, repeated=distinct < self.received))
+            row = cursor.fetchone()
+        inserted, written = (int(value) for value in row) if row else (0, 0)
+        return UpsertCounts(received=self.received, distinct=distinct, inserted=inserted, updated=written - inserted)
+
+
 def upsert_items(
     session: Session, *, rows: Iterable[Mapping[str, Any]], columns: Sequence[str] = SYNC_COLUMNS
 ) -> UpsertCounts:
     """Insert or update items in bulk, writing only `columns`; the last row of a repeated key wins."""
-    columns = _checked_columns(columns)
-    connection = _driver_connection(session)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ON COMMIT DROP AS "
-            f"SELECT 0::bigint AS ord, {', '.join(SYNC_COLUMNS)} FROM items WITH NO DATA"
-        )
-        cursor.execute(f"TRUNCATE {_STAGE}")
-        keys: set[Any] = set()
-        received = _copy_rows(cursor, _STAGE, ("ord", *columns), _numbered(rows, columns, keys))
-        if received == 0:
-            return UpsertCounts()
-        cursor.execute(_upsert_sql(columns))
-        row = cursor.fetchone()
-    inserted, written = (int(row[0]), int(row[1])) if row else (0, 0)
-    return UpsertCounts(received=received, distinct=len(keys), inserted=inserted, updated=written - inserted)
+    stage = ItemStage(session, columns)
+    stage.copy(_numbered(rows, stage.columns))
+    return stage.merge()
 
 
 def update_bib_columns(session: Session, *, bibs: Iterable[Mapping[str, Any]]) -> int:
@@ -100,18 +148,19 @@ def update_bib_columns(session: Session, *, bibs: Iterable[Mapping[str, Any]]) -
 
     A deleted item's row stays as it was when it was deleted.
     """
+    stage_columns = ("bib_record_id", *BIB_COLUMNS)
     connection = _driver_connection(session)
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {_BIB_STAGE} ON COMMIT DROP AS "
-            f"SELECT bib_record_id, {', '.join(BIB_COLUMNS)} FROM items WITH NO DATA"
+            f"SELECT {', '.join(stage_columns)} FROM items WITH NO DATA"
         )
         cursor.execute(f"TRUNCATE {_BIB_STAGE}")
-        stage_columns = ("bib_record_id", *BIB_COLUMNS)
-        to_values = _row_values(stage_columns)
-        received = _copy_rows(cursor, _BIB_STAGE, stage_columns, (to_values(bib) for bib in bibs))
-        if received == 0:
+        values = _values(bibs, stage_columns)
+        if not values:
             return 0
+        copy_sql = f"COPY {_BIB_STAGE} ({', '.join(stage_columns)}) FROM STDIN (FORMAT BINARY)"
+        _copy_rows(cursor, copy_sql, [copy_type(column) for column in stage_columns], values)
         assignments = ", ".join(f"{column} = b.{column}" for column in BIB_COLUMNS)
         cursor.execute(
             f"UPDATE items AS i SET {assignments}, synced_at = now() "
@@ -161,37 +210,67 @@ def _driver_connection(session: Session) -> psycopg.Connection[Any]:
     return cast(psycopg.Connection[Any], session.connection().connection.driver_connection)
 
 
-def _numbered(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], keys: set[Any]) -> Iterable[list[Any]]:
-    """Each row's values after its position (the last of a repeated key wins); collects the keys seen."""
-    to_values = _row_values(columns)
-    for number, row in enumerate(rows):
-        values = to_values(row)
-        keys.add(values[0])
-        values.insert(0, number)
-        yield values
+def _numbered(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> list[list[Any]]:
+    """Each row's position, then its values (the last of a repeated key wins)."""
+    staged = _values(rows, columns)
+    for position, values in enumerate(staged):
+        values.insert(0, position)
+    return staged
 
 
-def _row_values(columns: Sequence[str]) -> Callable[[Mapping[str, Any]], list[Any]]:
-    """A function giving a row's values in `columns` order, JSON columns serialised for COPY."""
+def _values(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> list[list[Any]]:
+    """Each row's values in `columns` order, JSON columns as JSON text.
+
+    Rows of one bib share its main entry object, so each distinct object is serialised once.
+    """
     json_positions = [position for position, column in enumerate(columns) if column in _JSON_COLUMNS]
-
-    def values(row: Mapping[str, Any]) -> list[Any]:
-        found = list(map(row.get, columns))
+    serialised: dict[int, str] = {}
+    staged = []
+    for row in rows:
+        values = list(map(row.get, columns))
         for position in json_positions:
-            if found[position] is not None:
-                found[position] = json.dumps(found[position], ensure_ascii=False)
-        return found
+            value = values[position]
+            if value is not None:
+                text = serialised.get(id(value))
+                if text is None:
+                    text = serialised[id(value)] = json.dumps(value, ensure_ascii=False)
+                values[position] = text
+        staged.append(values)
+    return staged
 
-    return values
 
-
-def _copy_rows(cursor: psycopg.Cursor[Any], table: str, columns: Sequence[str], values: Iterable[Sequence[Any]]) -> int:
-    count = 0
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in values:
+def _copy_rows(cursor: psycopg.Cursor[Any], copy_sql: str, types: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    # JSON values arrive serialised (`_values`): the jsonb dumper sends them as they are.
+    set_json_dumps(_as_is, cursor)
+    with cursor.copy(copy_sql) as copy:
+        copy.set_types(types)
+        for row in rows:
             copy.write_row(row)
-            count += 1
-    return count
+
+
+@contextmanager
+def _refusals(rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> Iterator[None]:
+    """Turn PostgreSQL refusing a value into StagedRowError, with the staged row's position for a COPY."""
+    try:
+        yield
+    except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
+        line, column = _copy_position(exc.diag.context)
+        position = rows[line - 1][0] if line is not None and 0 < line <= len(rows) else None
+        column = column or exc.diag.column_name
+        message = (exc.diag.message_primary or type(exc).__name__)[:_MAX_MESSAGE]
+        raise StagedRowError(message, position=position, column=column if column in columns else None) from exc
+
+
+def _copy_position(context: str | None) -> tuple[int | None, str | None]:
+    """The row (1-based) and column of a COPY error's context line, e.g. `COPY t, line 3, column barcode: "..."`."""
+    found = _COPY_CONTEXT.search(context or "")
+    if found is None:
+        return None, None
+    return int(found["line"]), found["column"]
+
+
+def _as_is(json_text: str) -> str:
+    return json_text
 
 
 def _changed(target: str, source: str, columns: Sequence[str]) -> str:
@@ -200,13 +279,15 @@ def _changed(target: str, source: str, columns: Sequence[str]) -> str:
     return f"({left}) IS DISTINCT FROM ({right})"
 
 
-def _upsert_sql(columns: Sequence[str]) -> str:
+def _upsert_sql(columns: Sequence[str], *, repeated: bool) -> str:
     listed = ", ".join(columns)
     updated = [column for column in columns if column != "item_record_id"]
     assignments = ", ".join(f"{column} = excluded.{column}" for column in updated)
+    source = f"SELECT {listed} FROM {_STAGE}"
+    if repeated:
+        source = f"SELECT DISTINCT ON (item_record_id) {listed} FROM {_STAGE} ORDER BY item_record_id, ord DESC"
     return (
-        f"WITH written AS (INSERT INTO items AS i ({listed}, synced_at) "
-        f"SELECT DISTINCT ON (item_record_id) {listed}, now() FROM {_STAGE} ORDER BY item_record_id, ord DESC "
+        f"WITH written AS (INSERT INTO items AS i ({listed}, synced_at) SELECT {listed}, now() FROM ({source}) AS s "
         f"ON CONFLICT (item_record_id) DO UPDATE SET {assignments}, synced_at = excluded.synced_at "
         f"WHERE {_changed('i', 'excluded', updated)} "
         "RETURNING (xmax = 0) AS inserted) "

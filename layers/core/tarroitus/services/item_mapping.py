@@ -18,11 +18,16 @@ How each column is derived from Sierra:
   (`sync_pages.ITEM_ONLY_COLUMNS`), so an item whose bib cannot be read keeps its stored bib columns.
 """
 
+import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
+from operator import call, itemgetter
 from typing import Any
 
+from tarroitus.repositories.item_columns import column_limits
 from tarroitus.repositories.item_upserts import BIB_COLUMNS, SYNC_COLUMNS
 from tarroitus.services.signum import (
     ShelfmarkParseError,
@@ -62,6 +67,10 @@ _RECORD_NUMBER_BITS = 32
 _SUBFIELD_MARKER = re.compile(r"\|[a-z0-9]")
 _INTEGER = re.compile(r"-?[0-9]+")
 _MAX_INT = 2**63 - 1
+#: `\u0000` in JSON text not preceded by an escaping backslash.
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+#: Distinct main entries a legacy upload keeps parsed (with their signums).
+MAIN_ENTRY_CACHE_SIZE = 4096
 
 
 class RowError(ValueError):
@@ -186,20 +195,96 @@ def map_legacy_row(raw: Mapping[str, object]) -> ItemRow:
     Sierra database ids (record number + type letter << 32) are turned into record numbers, the ids
     the REST API and the writeback use. Only the columns present in `raw` are set.
     """
-    row: ItemRow = {}
-    for column in _LEGACY_INT_COLUMNS:
-        if column in raw:
-            row[column] = _legacy_int(raw[column], column)
-    if row.get("item_record_id") is None:
-        raise RowError("item_record_id is empty", column="item_record_id")
-    for column in _LEGACY_TEXT_COLUMNS:
-        if column in raw:
-            row[column] = _legacy_text(raw[column], column)
-    if "shelfmark_json" in raw:
-        main_entry = _legacy_main_entry(raw["shelfmark_json"])
-        row["main_entry"] = main_entry
-        row["signum"] = compute_signum(main_entry)
-    return row
+    return LegacyRows(list(raw)).record(list(raw.values()))
+
+
+@dataclass(frozen=True)
+class MainEntry:
+    """A legacy row's main entry: its varFields, their JSON text and the signum computed from them."""
+
+    fields: list[dict[str, Any]]
+    json: str
+    signum: str
+
+
+class LegacyRows:
+    """Rows of one legacy upload (cells in header order: TSV text or typed Parquet values) as item values.
+
+    `columns` are the item columns the upload writes (`legacy_columns`). Each cell is checked against
+    what its item column can hold (`item_columns.column_limits`: length, integer range, no NUL), so a
+    row PostgreSQL would refuse is a RowError naming the column. The main entry is parsed and its
+    signum computed once per distinct `shelfmark_json` cell among the last MAIN_ENTRY_CACHE_SIZE: items
+    of one bib share it.
+    """
+
+    def __init__(self, header: Sequence[str]) -> None:
+        self.columns = legacy_columns(header)
+        position = {name: index for index, name in enumerate(header)}
+        cell_columns = [column for column in self.columns if column in LEGACY_UPLOAD_COLUMNS]
+        self._converters = [_legacy_converter(column) for column in cell_columns]
+        self._pick = _picker([position[column] for column in cell_columns])
+        self._shelfmark = position.get("shelfmark_json")
+        self._main_entry = lru_cache(maxsize=MAIN_ENTRY_CACHE_SIZE)(_legacy_main_entry)
+
+    def staged(self, cells: Sequence[object]) -> list[object]:
+        """The row's values in `columns` order, the main entry as JSON text (what the item stage takes)."""
+        values, entry = self._convert(cells)
+        if entry is not None:
+            values += (entry.json, entry.signum)
+        return values
+
+    def record(self, cells: Sequence[object]) -> ItemRow:
+        """The row as an item row keyed by column, the main entry as varFields."""
+        values, entry = self._convert(cells)
+        row: ItemRow = dict(zip(self.columns, values, strict=False))
+        if entry is not None:
+            row.update(main_entry=entry.fields, signum=entry.signum)
+        return row
+
+    def _convert(self, cells: Sequence[object]) -> tuple[list[object], MainEntry | None]:
+        values = list(map(call, self._converters, self._pick(cells)))
+        if values[0] is None:
+            raise RowError("item_record_id is empty", column="item_record_id")
+        if self._shelfmark is None:
+            return values, None
+        raw = cells[self._shelfmark]
+        return values, self._main_entry(raw if raw is None or isinstance(raw, str) else str(raw))
+
+
+def _picker(positions: list[int]) -> Callable[[Sequence[object]], Sequence[object]]:
+    """A function taking a row's cells at `positions`, in that order, as a sequence."""
+    if len(positions) == 1:
+        return lambda cells: (cells[positions[0]],)
+    return itemgetter(*positions)
+
+
+def _legacy_converter(column: str) -> Callable[[object], object]:
+    limits = column_limits(column)
+    if column not in _LEGACY_INT_COLUMNS:
+        return _text_converter(column, limits.max_length)
+    lowest = limits.min_value if limits.min_value is not None else -_MAX_INT
+    highest = limits.max_value if limits.max_value is not None else _MAX_INT
+    return _int_converter(column, _DATABASE_ID_TYPES.get(column), lowest, highest)
+
+
+def _int_converter(column: str, record_type: str | None, lowest: int, highest: int) -> Callable[[object], int | None]:
+    """A cell's integer (a Sierra database id as its record number) within `lowest..highest`, or None when empty."""
+
+    def convert(value: object) -> int | None:
+        number: int | None
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            number = int(value)
+        else:
+            number = _legacy_int(value, column)
+            if number is None:
+                return None
+        if record_type is not None:
+            number = _record_number_from_database_id(number, record_type, column)
+        if not lowest <= number <= highest:
+            raise RowError(f"{column} {number} is outside {lowest}..{highest}", column=column)
+        return number
+
+    return convert
 
 
 def _legacy_int(value: object, column: str) -> int | None:
@@ -210,10 +295,10 @@ def _legacy_int(value: object, column: str) -> int | None:
     text = str(value).strip()
     if not _INTEGER.fullmatch(text) or abs(int(text)) > _MAX_INT:
         raise RowError(f"{column} must be an integer, got {text[:40]!r}", column=column)
-    number = int(text)
-    record_type = _DATABASE_ID_TYPES.get(column)
-    if record_type is None:
-        return number
+    return int(text)
+
+
+def _record_number_from_database_id(number: int, record_type: str, column: str) -> int:
     if number < 0:
         raise RowError(f"{column} must not be negative", column=column)
     record_id = record_id_of(number, record_type)
@@ -222,21 +307,38 @@ def _legacy_int(value: object, column: str) -> int | None:
     return record_id
 
 
-def _legacy_text(value: object, column: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise RowError(f"{column} must be text, got {type(value).__name__}", column=column)
-    return _text(str(value))
+def _text_converter(column: str, max_length: int | None) -> Callable[[object], str | None]:
+    """A cell's text, stripped (None when blank), at most `max_length` characters and without NUL."""
+
+    def convert(value: object) -> str | None:
+        if not isinstance(value, str):
+            if value is None:
+                return None
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise RowError(f"{column} must be text, got {type(value).__name__}", column=column)
+            value = str(value)
+        text = value.strip()
+        if not text:
+            return None
+        if max_length is not None and len(text) > max_length:
+            raise RowError(f"{column} is longer than {max_length} characters ({len(text)})", column=column)
+        if "\x00" in text:
+            raise RowError(f"{column} contains a NUL character", column=column)
+        return text
+
+    return convert
 
 
-def _legacy_main_entry(value: object) -> list[dict[str, Any]]:
-    if value is None:
-        return []
+def _legacy_main_entry(value: str | None) -> MainEntry:
     try:
-        return parse_shelfmark_json(str(value))
+        fields = [] if value is None else parse_shelfmark_json(value)
     except ShelfmarkParseError as exc:
         raise RowError(str(exc), column="shelfmark_json") from exc
+    text = json.dumps(fields, ensure_ascii=False)
+    # json.dumps writes a NUL as the escape \u0000, which JSONB refuses: a literal backslash is written \\.
+    if _NUL_ESCAPE.search(text):
+        raise RowError("shelfmark_json contains a NUL character", column="shelfmark_json")
+    return MainEntry(fields, text, compute_signum(fields))
 
 
 def _text(value: object) -> str | None:

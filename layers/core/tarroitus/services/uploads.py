@@ -1,26 +1,23 @@
-"""Sync uploads: the legacy agent's gzip TSV batches and Parquet files, parsed, validated and upserted.
+"""Sync uploads: the legacy agent's gzip TSV batches and Parquet files, streamed, validated and upserted.
 
-A file is read completely before anything is written, and the whole upload is one transaction: a
-bad file is rejected with the line (TSV) or row (Parquet) at fault and changes nothing. Uploads are
-recorded by content hash (file, format and timestamp), so a repeated upload is recognised and
-answered with the same count without being applied again.
+A file is read as a stream (`upload_streams`): a gzip TSV is inflated and parsed a line at a time, a
+Parquet file a batch at a time, both within `MAX_UPLOAD_INFLATED_BYTES` (413 the moment it is
+passed). Rows are validated against what their item columns can hold and copied into a staging
+table CHUNK_ROWS at a time, then merged into `items` once. The whole upload is one transaction: a
+bad file is rejected with the line (TSV) or row (Parquet) and column at fault and changes nothing.
+Uploads are recorded by content hash (file, format and timestamp), so a repeated upload is
+recognised and answered with the same count without being applied again.
 
 Sync state follows the legacy protocol (LEGACY_API.md): in full mode the batch's greatest
 `item_record_id` (as the agent sent it) becomes the cursor and a batch shorter than the batch size
 completes the full sync, with the first batch's timestamp as the watermark; in changes mode the
 watermark becomes the batch's timestamp. An upload without a timestamp leaves the state alone.
-
-Parquet needs polars, which only the analytics layer carries: it is imported when a Parquet file
-arrives, never when the API starts.
 """
 
 import csv
-import gzip
-import hashlib
 import io
 import uuid
-import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -28,26 +25,37 @@ from typing import Any, Literal
 from aws_lambda_powertools import Tracer
 from sqlalchemy.orm import Session
 
-from tarroitus.errors import BadRequestError, InvalidInputError, PayloadTooLargeError
+from tarroitus.errors import BadRequestError
 from tarroitus.models import JobState, SyncMode, SyncUpload
-from tarroitus.repositories.item_upserts import upsert_items
-from tarroitus.services.item_mapping import ItemRow, RowError, legacy_columns, map_legacy_row
+from tarroitus.repositories.item_upserts import ItemStage, StagedRowError
+from tarroitus.services.item_mapping import ItemRow, LegacyRows, RowError, legacy_columns
 from tarroitus.services.sync_state import begin_full_sync, complete_full_sync, current_mode, lock_sync_state
+from tarroitus.services.upload_streams import (
+    GZIP_MAGIC,
+    PARQUET_MAGIC,
+    InflatedSize,
+    ParquetReader,
+    Reader,
+    inflated_digest,
+    peek,
+    text_lines,
+)
+from tarroitus.settings import Settings
 
 UploadFormat = Literal["tsv.gz", "parquet"]
 
-GZIP_MAGIC = b"\x1f\x8b"
-PARQUET_MAGIC = b"PAR1"
-#: A decompressed TSV may be this many times larger than the configured request body limit.
-MAX_EXPANSION = 20
+#: Rows copied into the staging table at a time.
+CHUNK_ROWS = 5_000
 _MAX_DETAILS = 20
+_PARQUET_UNAVAILABLE = "Parquet uploads need the analytics layer; send gzip TSV instead"
+DEFAULT_INFLATED_LIMIT: int = Settings.model_fields["max_upload_inflated_bytes"].default
 
 tracer = Tracer()
 
 
 @dataclass(frozen=True)
 class ParsedUpload:
-    """A validated upload: the item columns it writes, its rows, and the greatest id as the agent sent it."""
+    """A whole upload read into item rows: the item columns it writes, its rows, the greatest id as sent."""
 
     columns: tuple[str, ...]
     rows: list[ItemRow]
@@ -64,6 +72,71 @@ class UploadResult:
     file_format: UploadFormat
 
 
+class LegacyUploadReader:
+    """The rows of one upload in the legacy columns, mapped as they are read.
+
+    `records` gives each row's position (line or row number) and cells in header order. Bad rows are
+    collected while reading goes on, so the refusal lists them all (up to _MAX_DETAILS) and names
+    the first; once one is found nothing more is handed on. `count` and `max_source_id` (the greatest
+    `item_record_id` as the agent sent it) grow as rows are read.
+    """
+
+    def __init__(self, header: Sequence[str], records: Iterable[tuple[int, Sequence[object]]], *, unit: str) -> None:
+        self.unit = unit
+        self.header = _checked_header(header)
+        self.rows = LegacyRows(self.header)
+        self.count = 0
+        self.max_source_id: int | None = None
+        self._records = records
+        self._id_position = list(header).index("item_record_id")
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The item columns the upload writes."""
+        return self.rows.columns
+
+    def staged_chunks(self) -> Iterator[list[list[object]]]:
+        """Rows as the item stage takes them (position, then values), CHUNK_ROWS at a time."""
+        chunk: list[list[object]] = []
+        for position, values in self._mapped(self.rows.staged):
+            values.insert(0, position)
+            chunk.append(values)
+            if len(chunk) == CHUNK_ROWS:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def records(self) -> list[ItemRow]:
+        """Every row as an item row keyed by column."""
+        return [row for _, row in self._mapped(self.rows.record)]
+
+    def _mapped[T](self, convert: Callable[[Sequence[object]], T]) -> Iterator[tuple[int, T]]:
+        errors: list[dict[str, Any]] = []
+        bad = 0
+        for position, cells in self._records:
+            try:
+                mapped = convert(cells)
+            except RowError as exc:
+                bad += 1
+                if len(errors) < _MAX_DETAILS:
+                    errors.append({self.unit: position, "column": exc.column, "message": str(exc)})
+                continue
+            self.count += 1
+            source_id = int(str(cells[self._id_position]).strip())
+            if self.max_source_id is None or source_id > self.max_source_id:
+                self.max_source_id = source_id
+            if not errors:
+                yield position, mapped
+        if errors:
+            first = errors[0]
+            raise BadRequestError(
+                f"{self.unit} {first[self.unit]}: {first['message']} ({bad} bad {self.unit}s; nothing was written)",
+                code="bad_upload",
+                details=errors,
+            )
+
+
 def detect_format(data: bytes) -> UploadFormat:
     """Tell a gzip TSV from a Parquet file by their magic bytes."""
     if data.startswith(GZIP_MAGIC):
@@ -73,146 +146,112 @@ def detect_format(data: bytes) -> UploadFormat:
     raise BadRequestError("The file is neither gzip-compressed TSV nor Parquet", code="unsupported_file")
 
 
-def parse_tsv_gzip(data: bytes, *, max_uncompressed_bytes: int) -> ParsedUpload:
-    """Read a gzip TSV batch (header row, `"` quoting, empty cell = null, UTF-8) into item rows."""
-    return parse_tsv(_gunzip(data, max_uncompressed_bytes))
-
-
-def parse_tsv(raw: bytes) -> ParsedUpload:
-    """Read a decompressed TSV batch into item rows."""
-    text = _decode(raw)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quotechar='"', strict=True)
+def read_tsv(upload: Reader, cap: InflatedSize) -> LegacyUploadReader:
+    """A gzip TSV batch (header row, `"` quoting, empty cell = null, UTF-8), read as it is inflated."""
+    reader = csv.reader(
+        text_lines(upload, cap, code="bad_upload", gzip_code="bad_gzip"), delimiter="\t", quotechar='"', strict=True
+    )
     try:
-        header = _header(next(reader, None))
-        rows = [(reader.line_num, cells) for cells in _data_rows(reader)]
+        header = next(reader, None)
     except csv.Error as exc:
         raise _line_error(reader.line_num, None, f"malformed TSV: {exc}") from exc
-    records: list[tuple[int, dict[str, object]]] = []
-    for line, cells in rows:
-        if len(cells) != len(header):
-            raise _line_error(line, None, f"expected {len(header)} cells, found {len(cells)}")
-        records.append((line, {name: cell or None for name, cell in zip(header, cells, strict=True)}))
-    return _mapped(header, records, unit="line")
+    if not header:
+        raise _line_error(1, None, "the header row is missing")
+    return LegacyUploadReader(header, _tsv_records(reader, len(header)), unit="line")
 
 
-def parse_parquet(data: bytes) -> ParsedUpload:
-    """Read a Parquet file with the legacy upload's columns into item rows (needs the analytics layer)."""
-    frame = read_untrusted_parquet(
-        data, code="bad_parquet", unavailable="Parquet uploads need the analytics layer; send gzip TSV instead"
-    )
-    header = [str(name) for name in frame.columns]
-    records = [(number, dict(row)) for number, row in enumerate(frame.iter_rows(named=True), start=1)]
-    return _mapped(_header(header), records, unit="row")
+def read_parquet(data: bytes, cap: InflatedSize) -> LegacyUploadReader:
+    """A Parquet file with the legacy upload's columns, read in batches (needs the analytics layer)."""
+    parquet = ParquetReader(data, cap, code="bad_parquet", unavailable=_PARQUET_UNAVAILABLE)
+    records = ((batch.first_row + offset, row) for batch in parquet.batches() for offset, row in enumerate(batch.rows))
+    return LegacyUploadReader(parquet.columns, records, unit="row")
 
 
-def read_untrusted_parquet(data: bytes, *, code: str, unavailable: str) -> Any:
-    """A polars frame from uploaded bytes; a file polars cannot read is a BadRequestError with `code`.
+def parse_tsv_gzip(data: bytes, *, max_uncompressed_bytes: int) -> ParsedUpload:
+    """A whole gzip TSV batch as item rows."""
+    return _parsed(read_tsv(io.BytesIO(data), InflatedSize(max_uncompressed_bytes)))
 
-    Without the analytics layer (no polars) it is an InvalidInputError "parquet_unsupported" saying
-    `unavailable`. polars raises several unrelated types for unreadable files, and its Rust code panics
-    on some damaged ones: pyo3 raises that as `PanicException`, a BaseException, which would otherwise
-    escape every `except Exception` up to the Lambda runtime.
-    """
-    try:
-        import polars as pl
-    except ImportError as exc:
-        raise InvalidInputError(unavailable, code="parquet_unsupported") from exc
-    try:
-        return pl.read_parquet(io.BytesIO(data))
-    except Exception as exc:
-        raise BadRequestError(f"The file is not readable Parquet: {exc}"[:300], code=code) from exc
-    except BaseException as exc:
-        if type(exc).__name__ != "PanicException":
-            raise
-        raise BadRequestError("The file is not readable Parquet (damaged)", code=code) from exc
+
+def parse_parquet(data: bytes, *, max_inflated_bytes: int = DEFAULT_INFLATED_LIMIT) -> ParsedUpload:
+    """A whole Parquet batch as item rows."""
+    return _parsed(read_parquet(data, InflatedSize(max_inflated_bytes)))
 
 
 @tracer.capture_method(capture_response=False)
 def apply_sync_upload(
     session: Session,
     *,
-    data: bytes,
+    upload: Reader,
     timestamp: datetime | None,
     batch_size: int,
-    max_request_body_bytes: int,
+    max_inflated_bytes: int,
     client_id: uuid.UUID | None = None,
     allowed_formats: Sequence[UploadFormat] = ("tsv.gz", "parquet"),
 ) -> UploadResult:
     """Validate and upsert one uploaded batch and advance the sync state; a repeat is not applied again."""
-    if len(data) > max_request_body_bytes:
-        raise PayloadTooLargeError(f"The file exceeds {max_request_body_bytes} bytes")
-    file_format = detect_format(data)
+    file_format = detect_format(peek(upload))
     if file_format not in allowed_formats:
         raise BadRequestError(f"This endpoint accepts {', '.join(allowed_formats)} files", code="unsupported_file")
     moment = _aware(timestamp)
+    cap = InflatedSize(max_inflated_bytes)
     # A TSV batch is recognised by its decompressed text: gzip stamps the compression time into its
     # header, so an agent re-sending the same batch produces different bytes.
-    content = data if file_format == "parquet" else _gunzip(data, max_request_body_bytes * MAX_EXPANSION)
-    digest = upload_digest(content, file_format=file_format, timestamp=moment)
+    prefix = f"{file_format}\n{moment.isoformat() if moment else ''}\n".encode()
+    digest = inflated_digest(upload, cap, prefix=prefix, gzip_code="bad_gzip")
     state = lock_sync_state(session)
     previous = session.get(SyncUpload, digest)
     if previous is not None:
         return UploadResult(previous.row_count, repeated=True, sync_mode=current_mode(state), file_format=file_format)
-    parsed = parse_parquet(data) if file_format == "parquet" else parse_tsv(content)
-    if parsed.rows:
-        upsert_items(session, rows=parsed.rows, columns=parsed.columns)
+    reader = read_parquet(upload.read(), cap) if file_format == "parquet" else read_tsv(upload, cap)
+    _store(session, reader)
     if moment is not None:
-        _advance_state(state, parsed, timestamp=moment, batch_size=batch_size)
-    session.add(
-        SyncUpload(content_sha256=digest, client_id=client_id, row_count=len(parsed.rows), file_format=file_format)
-    )
+        _advance_state(state, reader, timestamp=moment, batch_size=batch_size)
+    session.add(SyncUpload(content_sha256=digest, client_id=client_id, row_count=reader.count, file_format=file_format))
     session.flush()
-    return UploadResult(len(parsed.rows), repeated=False, sync_mode=current_mode(state), file_format=file_format)
+    return UploadResult(reader.count, repeated=False, sync_mode=current_mode(state), file_format=file_format)
 
 
-def upload_digest(data: bytes, *, file_format: str, timestamp: datetime | None) -> str:
-    """The key an upload is recognised by: its content (TSV decompressed), format and timestamp."""
-    digest = hashlib.sha256()
-    digest.update(f"{file_format}\n{timestamp.isoformat() if timestamp else ''}\n".encode())
-    digest.update(data)
-    return digest.hexdigest()
-
-
-def _advance_state(state: JobState, parsed: ParsedUpload, *, timestamp: datetime, batch_size: int) -> None:
-    if current_mode(state) is SyncMode.CHANGES:
-        state.changes_since = timestamp
-        return
-    begin_full_sync(state, started_at=timestamp)
-    if parsed.max_source_id is not None:
-        state.full_sync_cursor = max(state.full_sync_cursor, parsed.max_source_id)
-    if len(parsed.rows) < batch_size:
-        complete_full_sync(state, completed_at=datetime.now(UTC))
-
-
-def _aware(timestamp: datetime | None) -> datetime | None:
-    if timestamp is None or timestamp.tzinfo is not None:
-        return timestamp
-    return timestamp.replace(tzinfo=UTC)
-
-
-def _gunzip(data: bytes, limit: int) -> bytes:
+def _store(session: Session, reader: LegacyUploadReader) -> None:
+    """Copy the upload into the item stage chunk by chunk, then merge it into items once."""
+    if reader.columns == ("item_record_id",):
+        others = ", ".join(name for name in reader.header if name != "item_record_id")[:200] or "none"
+        message = f"the header names no item column besides item_record_id (other columns: {others})"
+        raise _line_error(1, None, message)
+    stage = ItemStage(session, reader.columns)
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
-            raw = stream.read(limit + 1)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise BadRequestError(f"The file is not valid gzip: {exc}", code="bad_gzip") from exc
-    if len(raw) > limit:
-        raise PayloadTooLargeError(f"The decompressed file exceeds {limit} bytes")
-    return raw
+        for chunk in reader.staged_chunks():
+            stage.copy(chunk)
+        stage.merge()
+    except StagedRowError as exc:
+        column = "shelfmark_json" if exc.column in {"main_entry", "signum"} else exc.column
+        where = f"{reader.unit} {exc.position}" if exc.position is not None else "the upload"
+        message = f"the database refused {column or 'a value'}: {exc}"
+        raise BadRequestError(
+            f"{where}: {message}; nothing was written",
+            code="bad_upload",
+            details=[{reader.unit: exc.position, "column": column, "message": message}],
+        ) from exc
 
 
-def _decode(raw: bytes) -> str:
+def _parsed(reader: LegacyUploadReader) -> ParsedUpload:
+    rows = reader.records()
+    return ParsedUpload(columns=reader.columns, rows=rows, max_source_id=reader.max_source_id)
+
+
+def _tsv_records(reader: Any, width: int) -> Iterator[tuple[int, list[str]]]:
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise _line_error(line, None, "not valid UTF-8") from exc
+        for cells in reader:
+            if not cells or not any(cells):
+                continue
+            if len(cells) != width:
+                raise _line_error(reader.line_num, None, f"expected {width} cells, found {len(cells)}")
+            yield reader.line_num, cells
+    except csv.Error as exc:
+        raise _line_error(reader.line_num, None, f"malformed TSV: {exc}") from exc
 
 
-def _header(cells: Sequence[str] | None) -> list[str]:
-    if not cells:
-        raise _line_error(1, None, "the header row is missing")
-    header = [cell.strip() for cell in cells]
+def _checked_header(cells: Sequence[object]) -> list[str]:
+    header = [str(cell).strip() for cell in cells]
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         raise _line_error(1, None, f"repeated columns in the header: {', '.join(duplicates)}")
@@ -223,32 +262,21 @@ def _header(cells: Sequence[str] | None) -> list[str]:
     return header
 
 
-def _data_rows(reader: Iterator[list[str]]) -> Iterator[list[str]]:
-    for cells in reader:
-        if cells and any(cells):
-            yield cells
+def _advance_state(state: JobState, reader: LegacyUploadReader, *, timestamp: datetime, batch_size: int) -> None:
+    if current_mode(state) is SyncMode.CHANGES:
+        state.changes_since = timestamp
+        return
+    begin_full_sync(state, started_at=timestamp)
+    if reader.max_source_id is not None:
+        state.full_sync_cursor = max(state.full_sync_cursor, reader.max_source_id)
+    if reader.count < batch_size:
+        complete_full_sync(state, completed_at=datetime.now(UTC))
 
 
-def _mapped(header: list[str], records: list[tuple[int, dict[str, object]]], *, unit: str) -> ParsedUpload:
-    rows: list[ItemRow] = []
-    errors: list[dict[str, Any]] = []
-    max_source_id: int | None = None
-    for number, record in records:
-        try:
-            rows.append(map_legacy_row(record))
-        except RowError as exc:
-            errors.append({unit: number, "column": exc.column, "message": str(exc)})
-            continue
-        source_id = int(str(record["item_record_id"]).strip())
-        max_source_id = source_id if max_source_id is None else max(max_source_id, source_id)
-    if errors:
-        first = errors[0]
-        raise BadRequestError(
-            f"{unit} {first[unit]}: {first['message']} ({len(errors)} bad {unit}s; nothing was written)",
-            code="bad_upload",
-            details=errors[:_MAX_DETAILS],
-        )
-    return ParsedUpload(columns=legacy_columns(header), rows=rows, max_source_id=max_source_id)
+def _aware(timestamp: datetime | None) -> datetime | None:
+    if timestamp is None or timestamp.tzinfo is not None:
+        return timestamp
+    return timestamp.replace(tzinfo=UTC)
 
 
 def _line_error(line: int, column: str | None, message: str) -> BadRequestError:

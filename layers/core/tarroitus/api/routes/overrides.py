@@ -39,5 +39,9 @@ def create_classification_overrides(
     data = file.file.read(settings.max_request_body_bytes + 1)
     if len(data) > settings.max_request_body_bytes:
         raise PayloadTooLargeError(f"The file exceeds {settings.max_request_body_bytes} bytes")
-    report = require_no_rejections(load_classification_overrides(session, data=data, dry_run=dry_run))
+    report = require_no_rejections(
+        load_classification_overrides(
+            session, data=data, dry_run=dry_run, max_inflated_bytes=settings.max_upload_inflated_bytes
+        )
+    )
     return OverrideLoadPublic(rows=report.rows, applied=report.applied, changed=report.changed, dry_run=report.dry_run)

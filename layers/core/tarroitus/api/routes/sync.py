@@ -93,10 +93,10 @@ def create_sync_upload(
         )
     result = apply_sync_upload(
         session,
-        data=file.file.read(settings.max_request_body_bytes + 1),
+        upload=file.file,
         timestamp=timestamp,
         batch_size=settings.full_sync_batch_size,
-        max_request_body_bytes=settings.max_request_body_bytes,
+        max_inflated_bytes=settings.max_upload_inflated_bytes,
         client_id=client.id,
     )
     return SyncUploadPublic(
