@@ -8,7 +8,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM_PATH = PATH="$(if $(PY313),$(PY313)/bin:)$(shell $(UV) tool dir --bin):$$PATH"
 SAM = $(SAM_PATH) SAM_CLI_TELEMETRY=0 sam
 
-.PHONY: dev test unit integration e2e infra scan lint fmt type openapi pr sync requirements tools build bench bench-quick audit reliability
+.PHONY: dev test unit integration e2e infra scan lint fmt type openapi pr sync requirements tools build bench bench-quick audit reliability mutation
 
 sync:
 	$(UV) sync --frozen
@@ -82,6 +82,11 @@ infra: sync tools
 	REQUIRE_SAM_BUILD=1 $(RUN) pytest -q tests/infrastructure
 
 pr: lint type infra test
+
+# Mutation testing of the item mapping and the signum (mutmut; on demand, not in the CI gate: 15-20 minutes on
+# a shared 2-core machine). One JSON line per module; exit 1 below a target. ARGS="item_mapping --survivors".
+mutation: sync
+	$(RUN) python scripts/mutation.py $(ARGS)
 
 # Benchmarks run on demand (not in the CI gate); each prints a JSON result line (bench/README.md).
 bench: sync

@@ -107,6 +107,11 @@ def _print_labels(session: Session, data: SeededData, *, days: int, first_day: d
             data.events.append(event)
             item.print_count += 1
             item.last_printed_at = max(item.last_printed_at or printed_at, printed_at)
+            item.last_printed_classification = event.classification or None
+            item.last_printed_signum = event.signum
+        if index % 4 == 1:
+            # Overridden after it was printed: the label on the book is outdated.
+            item.classification_override = "99.9"
     session.add_all(data.events)
 
 

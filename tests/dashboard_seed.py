@@ -30,6 +30,7 @@ class SeededProject:
     admin_key: str
     stations: dict[str, Client]
     dead_item_ids: list[int]
+    reprint_item_ids: list[int]
     printed_per_day: dict[str, int]
 
 
@@ -54,6 +55,8 @@ def _print(session: Session, item: Item, station: Client, printed_at: datetime) 
     item.print_count += 1
     item.last_printed_at = printed_at
     item.last_printed_by = station.id
+    item.last_printed_classification = item.classification
+    item.last_printed_signum = item.signum
 
 
 def _queue(session: Session, item: Item, status: WritebackStatus, at: datetime, error: tuple[int, str] | None) -> None:
@@ -118,6 +121,9 @@ def seed_project(session: Session) -> SeededProject:
         _queue(session, item, WritebackStatus.DONE, now - timedelta(days=1), None)
     for item in items[17:26]:
         _queue(session, item, WritebackStatus.QUEUED, now - timedelta(minutes=20), None)
+    # Changed since printed: an override on one, a new heading on another's bib.
+    items[24].classification_override = "99.9"
+    items[25].signum = "ZZZ"
     state = job_state.get_or_create(session, job_name=SYNC_JOB_NAME)
     state.mode = SyncMode.CHANGES
     state.changes_since = now - timedelta(minutes=10)
@@ -138,5 +144,6 @@ def seed_project(session: Session) -> SeededProject:
         admin_key=admin_key,
         stations=stations,
         dead_item_ids=[item.item_record_id for item in dead],
+        reprint_item_ids=[items[24].item_record_id, items[25].item_record_id],
         printed_per_day=printed_per_day,
     )

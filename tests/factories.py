@@ -45,6 +45,11 @@ def make_item(session: Session, **overrides: Any) -> Item:
         "signum": "KIV",
     }
     values.update(overrides)
+    if values.get("print_count"):
+        # A printed item carries its current label unless the test says otherwise.
+        printed_classification = values.get("classification_override") or values["classification"]
+        values.setdefault("last_printed_classification", printed_classification)
+        values.setdefault("last_printed_signum", values["signum"])
     item = Item(**values)
     session.add(item)
     session.flush()

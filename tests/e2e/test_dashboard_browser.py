@@ -101,6 +101,13 @@ def test_dashboard_shows_the_project_and_retries_a_dead_letter(
         row.get_attribute("data-station"): row.get_by_test_id("station-status").inner_text() for row in stations.all()
     }
     assert shown == {"itis-3": "Ei ole koskaan yhdistänyt", "kallio-2": "Ei näkynyt hetkeen", "pasila-1": "Paikalla"}
+    assert number_in(page, "reprint-count") == items["reprint_needed"] == 2
+    reprint_rows = page.locator("[data-testid=reprint-item]")
+    assert [int(row.get_attribute("data-item-id")) for row in reprint_rows.all()] == project.reprint_item_ids
+    assert [row.get_by_test_id("reprint-current").inner_text() for row in reprint_rows.all()] == [
+        "99.9 A4K",
+        "99.1 ZZZ",
+    ]
     dead_rows = page.locator("[data-testid=dead-letter]")
     assert sorted(int(row.get_attribute("data-item-id")) for row in dead_rows.all()) == sorted(project.dead_item_ids)
     first_dead = page.locator(f"[data-testid=dead-letter][data-item-id='{project.dead_item_ids[0]}']")

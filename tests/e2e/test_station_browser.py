@@ -67,7 +67,16 @@ def shelf(committed_db: Engine) -> Shelf:
             ),
             "outdated": make_item(session, classification="99.1", signum="VAL", best_title="Vänrikki Stoolin tarinat"),
             "lost_answer": make_item(session, classification="1.42", signum="SNE", best_title="Filosofian historia"),
-            "stale": make_item(session, classification="38.1", signum="ABC", best_title="Vanha tarra"),
+            # Printed as 38.0 before its bib was reclassified: the label on the book is outdated.
+            "stale": make_item(
+                session,
+                classification="38.1",
+                signum="ABC",
+                best_title="Vanha tarra",
+                print_count=1,
+                last_printed_at=printed_at,
+                last_printed_classification="38.0",
+            ),
             "cd": make_item(
                 session,
                 classification="78.891",
@@ -244,18 +253,15 @@ def test_station_scan_print_report_and_double_scan(
     assert row.get_attribute("data-replayed") == "true"
     assert [event.idempotency_key for event in events_of(committed_db, items["lost_answer"])] == [keys_sent[0]]
 
-    # When: the item says its earlier label is outdated (a flag the item API may carry)
-    def flag_stale(route: Any) -> None:
-        response = route.fetch()
-        body = response.json()
-        body["data"][0]["label_state"].update(state="reprint_needed", print_count=1)
-        route.fulfill(response=response, json=body)
-
-    page.route(f"**/api/v1/items/{items['stale'].barcode}", flag_stale)
+    # When: the item's earlier label is outdated (the item API says reprint_needed)
     scan(page, items["stale"].barcode)
-    # Then: printed at once, with a warning to replace the old label
+    # Then: printed at once, with a warning to replace the old label; the new print clears the state
     wait_for_banner(page, "stale")
     sync_api.expect(recent_row(page, items["stale"], "recorded")).to_have_count(1)
+    with Session(committed_db) as session:
+        reprinted = session.get(Item, items["stale"].item_record_id)
+        assert reprinted is not None
+        assert (reprinted.reprint_needed, reprinted.last_printed_classification) == (False, "38.1")
 
     # When: the book
     before = len(prints(page))

@@ -58,6 +58,10 @@ def test_read_progress_equals_sql_over_items(
         db_session,
         "SELECT location_code, count(*) FROM items WHERE NOT deleted GROUP BY 1",
     )
+    [(overridden_after_print,)] = rows(
+        db_session,
+        "SELECT count(*) FROM items WHERE NOT deleted AND print_count > 0 AND classification_override IS NOT NULL",
+    )
     # When
     response = client.get("/api/v1/analytics/progress", headers=admin_headers)
     # Then
@@ -65,6 +69,8 @@ def test_read_progress_equals_sql_over_items(
     body = response.json()
     assert (body["items_total"], body["items_labelled"], body["items_written_back"]) == (total, labelled, written_back)
     assert 0 < labelled < total
+    assert body["items_reprint_needed"] == overridden_after_print > 0
+    assert sum(group["items_reprint_needed"] for group in body["by_location"]) == overridden_after_print
     assert {(group["code"], group["items_total"]) for group in body["by_location"]} == set(per_location)
     assert sum(group["items_labelled"] for group in body["by_item_type"]) == labelled
 

@@ -20,11 +20,12 @@ from tests.graphql_helpers import error_codes, post_query, query_data
 FIRST_DAY = analytics_data.FIRST_DAY.date()
 ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 
-GROUP = "code name itemsTotal itemsLabelled itemsWrittenBack"
+GROUP = "code name itemsTotal itemsLabelled itemsWrittenBack itemsReprintNeeded"
 FIELDS = {
     "progress": (
         "/api/v1/analytics/progress",
-        f"progress {{ itemsTotal itemsLabelled itemsWrittenBack byLocation {{ {GROUP} }} byItemType {{ {GROUP} }} }}",
+        f"progress {{ itemsTotal itemsLabelled itemsWrittenBack itemsReprintNeeded"
+        f" byLocation {{ {GROUP} }} byItemType {{ {GROUP} }} }}",
         None,
     ),
     "printsPerDay": (

@@ -46,7 +46,10 @@ def test_read_items_by_barcode_returns_the_label_data(
         "print_count": 0,
         "last_printed_at": None,
         "last_printed_by": None,
+        "last_printed_classification": None,
+        "last_printed_signum": None,
     }
+    assert found["reprint_needed"] is False
     assert found["writeback"]["state"] == "not_queued"
 
 

@@ -257,6 +257,40 @@ def test_legacy_put_without_classification_or_deleted_records_but_does_not_queue
     assert db_session.get(WritebackEntry, item.item_record_id) is None
 
 
+def test_legacy_put_accepts_the_database_id_the_sync_agent_uploaded(
+    client: TestClient, db_session: Session, station: tuple[Client, str]
+) -> None:
+    # Given: item 1000123 as the agent's TSV names it (record number + "i" << 32) and as a look-up answers it
+    item = make_item(db_session, item_record_id=1_000_123, classification="84.2", signum="KIV")
+    database_id = (ord("i") << 32) + 1_000_123
+    looked_up = client.get(f"/itemdata/{item.barcode}", headers={"x-api-key": station[1]}).json()["item_record_id"]
+    # When
+    by_database_id = client.put(f"/itemdata/{database_id}", headers={"x-api-key": station[1]})
+    by_record_number = client.put(f"/itemdata/{looked_up}", headers={"x-api-key": station[1]})
+    # Then: both are prints of the same item
+    assert (by_database_id.status_code, by_database_id.content) == (200, b'{"updated":true}')
+    assert (by_record_number.status_code, by_record_number.content) == (200, b'{"updated":true}')
+    events = db_session.scalars(select(LabelEvent).where(LabelEvent.item_record_id == 1_000_123)).all()
+    assert len(events) == 2
+    db_session.refresh(item)
+    assert item.print_count == 2
+    entry = db_session.get(WritebackEntry, 1_000_123)
+    assert entry is not None and entry.status == WritebackStatus.QUEUED
+
+
+@pytest.mark.parametrize("record_type", ["b", "o"])
+def test_legacy_put_database_id_of_another_record_type_is_404(
+    client: TestClient, db_session: Session, station: tuple[Client, str], record_type: str
+) -> None:
+    # Given: an item whose record number equals the low half of a bib's (or order's) database id
+    make_item(db_session, item_record_id=1_000_124)
+    # When
+    response = client.put(f"/itemdata/{(ord(record_type) << 32) + 1_000_124}", headers={"x-api-key": station[1]})
+    # Then
+    assert (response.status_code, response.content) == (404, NOT_FOUND)
+    assert db_session.scalars(select(LabelEvent).where(LabelEvent.item_record_id == 1_000_124)).all() == []
+
+
 @pytest.mark.parametrize("item_id", ["999999999999", "99999999999999999999999", "0"])
 def test_legacy_put_unknown_item_is_404(client: TestClient, station: tuple[Client, str], item_id: str) -> None:
     # Given / When

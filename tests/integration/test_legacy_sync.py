@@ -176,3 +176,20 @@ def test_legacy_sync_accepts_a_timestamp_a_little_ahead_of_the_clock(agent: Test
     # Then
     assert response.json() == {"upserted": 1}
     assert datetime.fromisoformat(agent.get("/sync").json()["timestamp"]) == datetime.fromisoformat(ahead)
+
+
+def test_legacy_print_by_the_database_id_the_agent_uploaded(
+    agent: TestClient, settings: Settings, db_session: Session
+) -> None:
+    # Given: the agent uploads an item under its SierraDNA database id (record number + "i" << 32)
+    database_id = (ord("i") << 32) + 1_000_060
+    post_batch(agent, [legacy_row(database_id, bib_record_id=(ord("b") << 32) + 3_000_060)], T1)
+    station = register_client(
+        db_session, name="station", role=ClientRole.PRINTER, pepper=settings.api_key_pepper.get_secret_value()
+    )
+    # When: a station reports the print under that same id
+    response = agent.put(f"/itemdata/{database_id}", headers={"x-api-key": station.api_key})
+    # Then: the print lands on the item, stored under its record number
+    assert (response.status_code, response.json()) == (200, {"updated": True})
+    item = db_session.get(Item, 1_000_060, populate_existing=True)
+    assert item is not None and (item.print_count, item.bib_record_id) == (1, 3_000_060)

@@ -62,3 +62,46 @@ def test_migrations_match_the_models(engine: Engine) -> None:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     # Then
     assert differences == []
+
+
+def test_stale_labels_migration_takes_each_printed_items_label_from_its_last_print(empty_engine: Engine) -> None:
+    # Given: a database before the migration, with items printed (one twice, one by a legacy station without
+    # a classification) and changed since
+    from alembic import command
+
+    from tarroitus.migrate import alembic_config
+
+    config = alembic_config()
+    with empty_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+    with empty_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO items (item_record_id, classification, signum, print_count) VALUES"
+                " (1, '84.2', 'KIV', 2), (2, '85.1', 'KIV', 1), (3, '84.2', 'KIV', 0), (4, '84.2', 'KIV', 1)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO label_events (item_record_id, classification, signum, printed_at) VALUES"
+                " (1, '80.1', 'OLD', '2026-11-01T10:00:00Z'), (1, '84.2', 'KIV', '2026-11-02T10:00:00Z'),"
+                " (2, '84.2', 'KIV', '2026-11-02T10:00:00Z'), (4, '', 'KIV', '2026-11-02T10:00:00Z')"
+            )
+        )
+    # When
+    upgrade_to_head(empty_engine)
+    # Then
+    with empty_engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT item_record_id, last_printed_classification, last_printed_signum, reprint_needed"
+                " FROM items ORDER BY item_record_id"
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        (1, "84.2", "KIV", False),
+        (2, "84.2", "KIV", True),
+        (3, None, None, False),
+        (4, None, "KIV", True),
+    ]

@@ -126,6 +126,7 @@ def test_read_status_reports_jobs_progress_queue_and_clients(client: TestClient,
         "total": 4,
         "with_classification": 3,
         "printed": 3,
+        "reprint_needed": 0,
         "written_back": 1,
         "writeback_failed": 1,
     }

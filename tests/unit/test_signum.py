@@ -1,7 +1,7 @@
 """Signum rules on real-world main entries, written as the varFields Sierra returns."""
 
 # Cyrillic, Greek and other look-alike letters are the test data here.
-# ruff: noqa: RUF001
+# ruff: noqa: RUF001, RUF003
 
 from typing import Any
 
@@ -314,3 +314,111 @@ def test_compute_signum_folds_sfs_4900_carons(cyrillic: str, signum: str) -> Non
     result = compute_signum(var_fields)
     # Then the caron is folded like any Latin diacritic
     assert result == signum
+
+
+@pytest.mark.parametrize(
+    ("cyrillic", "latin"),
+    [
+        ("Іван", "Ivan"),
+        ("Франко, Іван", "Franko, Ivan"),
+        ("Їжакевич", "Jižakevitš"),
+        ("Київ", "Kijiv"),
+        ("Єрмоленко", "Jermolenko"),
+        ("Моє", "Moje"),
+        ("Ґалаґан", "Galagan"),
+        ("Ўладзімір", "Uladzimir"),
+        ("Гоголь", "Gogol"),
+        ("ІВАН ЄРМОЛЕНКО", "IVAN JERMOLENKO"),
+    ],
+)
+def test_romanise_cyrillic_ukrainian_and_belarusian_letters(cyrillic: str, latin: str) -> None:
+    # Given Ukrainian (і ї є ґ) and Belarusian (ў) letters Russian lacks; Г stays G (the language is unknown)
+    # When / Then
+    assert romanise_cyrillic(cyrillic) == latin
+
+
+@pytest.mark.parametrize(
+    ("cyrillic", "latin"),
+    [
+        ("Кийко", "Kijko"),
+        ("Бийск", "Bijsk"),
+        ("Достоевский", "Dostojevski"),
+        ("Горький, Максим", "Gorki, Maksim"),
+        ("Чайковский-Кийко", "Tšaikovski-Kijko"),
+        ("БИЙСК", "BIJSK"),
+    ],
+)
+def test_romanise_cyrillic_short_i_after_i_is_j_inside_a_word_and_dropped_at_its_end(cyrillic: str, latin: str) -> None:
+    # Given -ий- inside a word (Кийко) and the adjective ending -ий (Достоевский)
+    # When / Then
+    assert romanise_cyrillic(cyrillic) == latin
+
+
+@pytest.mark.parametrize(
+    ("cyrillic", "latin"),
+    [
+        ("Щ", "Štš"),
+        ("ЩИ", "ŠTŠI"),
+        ("щи", "štši"),
+        ("ЧЕ", "TŠE"),
+        ("Чё", "Tšo"),
+        ("ЖЁ", "ŽO"),
+        ("Юла", "Jula"),
+        ("ЮЛА", "JULA"),
+        ("юла", "jula"),
+        ("Майков", "Maikov"),
+        ("МАЙКОВ", "MAIKOV"),
+        ("ЙОШКАР", "JOŠKAR"),
+        ("Йе", "Je"),
+        ("ВОРОБЬИ", "VOROBJI"),
+        ("ПЛЮЩ", "PLJUŠTŠ"),
+        ("ПЛЮЩ.", "PLJUŠTŠ."),
+        ("Ю.", "Ju."),
+        ("Щ Ю", "Štš Ju"),
+        ("ßЧе", "ßTše"),
+    ],
+)
+def test_romanise_cyrillic_keeps_the_letter_case_of_the_source(cyrillic: str, latin: str) -> None:
+    # Given letters that become several Latin ones, in each letter case (ß upper-cases to two letters: kept)
+    # When / Then: a capital stays a capital, followed by lower case unless the next letter is a capital too
+    assert romanise_cyrillic(cyrillic) == latin
+
+
+@pytest.mark.parametrize(
+    ("cyrillic", "signum"),
+    [("Іваненко", "IVA"), ("Єрмоленко", "JER"), ("Ґонта", "GON"), ("Ўладзімір", "ULA"), ("Кийко", "KIJ")],
+)
+def test_compute_signum_of_ukrainian_and_belarusian_authors(cyrillic: str, signum: str) -> None:
+    # Given / When / Then
+    assert compute_signum([marc("100", "1", a=cyrillic)]) == signum
+
+
+@pytest.mark.parametrize(
+    ("ind1", "ind2", "read_as", "text"),
+    [
+        (0, 9, ("0", "9"), "Kalevala"),
+        (1, 0, ("1", "0"), "123456789Kalevala"),
+        (10, -1, ("", ""), "123456789Kalevala"),
+        (None, " 4 ", ("", "4"), "56789Kalevala"),
+    ],
+)
+def test_find_main_entry_reads_indicators_from_0_to_9(
+    ind1: object, ind2: object, read_as: tuple[str, str], text: str
+) -> None:
+    # Given a title whose first nine characters are digits, with indicators as numbers, None or padded text
+    var_fields = [
+        {"marcTag": "245", "ind1": ind1, "ind2": ind2, "subfields": [{"tag": "a", "content": "123456789Kalevala"}]}
+    ]
+    # When
+    entry = find_main_entry(var_fields)
+    # Then: 0-9 as digits, anything else blank (no non-filing characters)
+    assert entry is not None
+    assert ((entry.ind1, entry.ind2), entry.text) == (read_as, text)
+
+
+@pytest.mark.parametrize(("marc_tag", "found"), [(0, None), (100, "100"), (999, None), (1000, None), (-100, None)])
+def test_find_main_entry_reads_numeric_marc_tags(marc_tag: int, found: str | None) -> None:
+    # Given / When
+    entry = find_main_entry([{"marcTag": marc_tag, "ind1": "1", "subfields": [{"tag": "a", "content": "Kivi"}]}])
+    # Then: 100 is an author heading; 0, 999 (valid tags, not headings) and numbers past 0-999 are not
+    assert (entry.marc_tag if entry else None) == found

@@ -56,8 +56,15 @@ def test_classification_from_var_fields_reads_content_without_subfields() -> Non
 
 @pytest.mark.parametrize(
     "var_fields",
-    [[], [field_097("", "  ")], [field_097("84.2", tag="099")], None, [{"marcTag": "097", "subfields": None}]],
-    ids=["empty", "blank", "other-tag", "none", "subfields-none"],
+    [
+        [],
+        [field_097("", "  ")],
+        [field_097("84.2", tag="099")],
+        None,
+        [{"marcTag": "097", "subfields": None}],
+        [{"marcTag": "097", "content": 84.2}],
+    ],
+    ids=["empty", "blank", "other-tag", "none", "subfields-none", "content-not-text"],
 )
 def test_classification_from_var_fields_none_when_absent(var_fields: Any) -> None:
     # Given no usable 097
@@ -65,3 +72,8 @@ def test_classification_from_var_fields_none_when_absent(var_fields: Any) -> Non
     classification = classification_from_var_fields(var_fields)
     # Then there is none
     assert classification is None
+
+
+def test_classification_from_var_fields_reads_a_numeric_marc_tag() -> None:
+    # Given / When / Then
+    assert classification_from_var_fields([{"marcTag": 97, "content": "84.2"}]) == "84.2"

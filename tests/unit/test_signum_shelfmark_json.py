@@ -143,3 +143,68 @@ def test_parse_shelfmark_json_long_bad_input_message_is_shortened() -> None:
         parse_shelfmark_json(raw)
     # Then the message quotes only the start of it
     assert len(str(raised.value)) < 200
+
+
+@pytest.mark.parametrize("key", ["marc_ind1", "marc_ind2", "field_type_code", "tag", "content"])
+def test_parse_shelfmark_json_names_the_item_and_key_of_a_value_that_is_not_text(key: str) -> None:
+    # Given a good first item and a second one with a list where text belongs
+    items = [row("100", "1", " ", "a", "a", "Waltari, Mika,"), {**row("245", "1", "0", "t", "a", "Sinuhe"), key: []}]
+    # When
+    with pytest.raises(ShelfmarkParseError) as raised:
+        parse_shelfmark_json(json.dumps(items))
+    # Then
+    assert str(raised.value) == f"shelfmark_json item 1: {key} must be text, got list"
+
+
+def test_parse_shelfmark_json_without_tag_and_content_gives_empty_texts() -> None:
+    # Given / When
+    fields = parse_shelfmark_json('[{"marc_tag": "100"}]')
+    # Then
+    assert fields == [
+        {"fieldTag": "", "marcTag": "100", "ind1": " ", "ind2": " ", "subfields": [{"tag": "", "content": ""}]}
+    ]
+
+
+@pytest.mark.parametrize(("marc_tag", "read_as"), [(0, "000"), (97, "097"), (999, "999"), (" 245 ", "245")])
+def test_parse_shelfmark_json_reads_tags_from_0_to_999(marc_tag: object, read_as: str) -> None:
+    # Given / When
+    fields = parse_shelfmark_json(json.dumps([{"marc_tag": marc_tag, "tag": "a", "content": "x"}]))
+    # Then
+    assert fields[0]["marcTag"] == read_as
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ('[{"marc_tag": 1000}]', "shelfmark_json item 0 has no valid marc_tag: 1000"),
+        ('[{"marc_tag": -1}]', "shelfmark_json item 0 has no valid marc_tag: -1"),
+        ('[{"marc_tag": true}]', "shelfmark_json item 0 has no valid marc_tag: True"),
+        ('[{"marc_tag": "24"}]', "shelfmark_json item 0 has no valid marc_tag: '24'"),
+    ],
+)
+def test_parse_shelfmark_json_quotes_the_bad_tag(raw: str, message: str) -> None:
+    # Given / When
+    with pytest.raises(ShelfmarkParseError) as raised:
+        parse_shelfmark_json(raw)
+    # Then
+    assert str(raised.value) == message
+
+
+def test_parse_shelfmark_json_of_something_not_text_names_its_type() -> None:
+    # Given / When
+    with pytest.raises(ShelfmarkParseError) as raised:
+        parse_shelfmark_json(5)  # type: ignore[arg-type]
+    # Then
+    assert str(raised.value) == "shelfmark_json must be text, got int"
+
+
+@pytest.mark.parametrize("length", [60, 61])
+def test_parse_shelfmark_json_quotes_at_most_60_characters_of_bad_text(length: int) -> None:
+    # Given unparseable text of 60 and of 61 characters
+    raw = "[" + "x" * (length - 1)
+    # When
+    with pytest.raises(ShelfmarkParseError) as raised:
+        parse_shelfmark_json(raw)
+    # Then: the first 60 characters, and "..." when there was more
+    preview = raw[:60] + ("..." if length > 60 else "")
+    assert str(raised.value) == f"shelfmark_json is neither JSON nor a Python literal: {preview!r}"

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     Enum,
@@ -55,10 +56,26 @@ def _enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
     return Enum(enum_class, name=name, values_callable=lambda members: [member.value for member in members])
 
 
+#: An item needs a reprint when the label on the book (its last print) no longer shows the classification or
+#: signum it would be printed with now. Only printed, live items with a classification to print qualify. The
+#: classification is the override, else the bib's 097, blank counting as none; a missing signum prints as the
+#: marker "***" (services.signum.SIGNUM_MARKER; every sync source stores a signum with its main entry).
+#: PostgreSQL recomputes it whenever a row is written (sync, override, print), so it cannot drift.
+REPRINT_NEEDED_SQL = (
+    "print_count > 0 AND NOT deleted"
+    " AND COALESCE(NULLIF(btrim(classification_override), ''), NULLIF(btrim(classification), '')) IS NOT NULL"
+    " AND (COALESCE(NULLIF(btrim(classification_override), ''), NULLIF(btrim(classification), ''))"
+    " IS DISTINCT FROM NULLIF(btrim(last_printed_classification), '')"
+    " OR COALESCE(NULLIF(btrim(signum), ''), '***') IS DISTINCT FROM NULLIF(btrim(last_printed_signum), ''))"
+)
+
+
 class Item(Base):
     """One Sierra item record, with the new classification, signum and label state derived from its bib."""
 
     __tablename__ = "items"
+    # Keyed on the id so the stale labels are listed in the item list's order straight from this index.
+    __table_args__ = (Index("ix_items_reprint_needed", "item_record_id", postgresql_where=text("reprint_needed")),)
 
     item_record_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     item_number: Mapped[str | None] = mapped_column(String(32))
@@ -89,6 +106,9 @@ class Item(Base):
     print_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     last_printed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_printed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"))
+    last_printed_classification: Mapped[str | None] = mapped_column(Text)
+    last_printed_signum: Mapped[str | None] = mapped_column(String(8))
+    reprint_needed: Mapped[bool] = mapped_column(Boolean, Computed(REPRINT_NEEDED_SQL, persisted=True))
 
 
 class Client(Base):
@@ -270,6 +290,7 @@ class AnalyticsProgress(Base):
     items_total: Mapped[int] = mapped_column(Integer)
     items_labelled: Mapped[int] = mapped_column(Integer)
     items_written_back: Mapped[int] = mapped_column(Integer)
+    items_reprint_needed: Mapped[int] = mapped_column(Integer)
 
 
 class AnalyticsWritebackDaily(Base):

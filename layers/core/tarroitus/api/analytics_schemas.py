@@ -19,14 +19,17 @@ class ProgressGroupPublic(_FromAttributes):
     items_total: int
     items_labelled: int
     items_written_back: int
+    items_reprint_needed: int
 
 
 class ProgressPublic(_FromAttributes):
-    """Items labelled (printed at least once) and written back, against all items not deleted."""
+    """Items labelled (printed at least once), written back and needing a reprint (label outdated), against all
+    items not deleted."""
 
     items_total: int
     items_labelled: int
     items_written_back: int
+    items_reprint_needed: int
     by_location: list[ProgressGroupPublic]
     by_item_type: list[ProgressGroupPublic]
 

@@ -29,7 +29,7 @@ class ClientRef(BaseModel):
 
 
 class LabelStatePublic(BaseModel):
-    """Whether the label was printed, how often, and when and by whom last."""
+    """Whether the label was printed, how often, when and by whom last, and what that label shows."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -37,6 +37,8 @@ class LabelStatePublic(BaseModel):
     print_count: int
     last_printed_at: datetime | None
     last_printed_by: ClientRef | None
+    last_printed_classification: str | None = Field(description="The classification on the label printed last")
+    last_printed_signum: str | None = Field(description="The signum on the label printed last")
 
 
 class WritebackPublic(BaseModel):
@@ -73,6 +75,9 @@ class ItemPublic(BaseModel):
     signum: str = Field(description='Three-character signum, or "***" when the bib has no usable main entry')
     label: LabelPublic
     label_state: LabelStatePublic
+    reprint_needed: bool = Field(
+        description="The classification or signum changed since the last print: the label on the book is outdated"
+    )
     writeback: WritebackPublic
     suppressed: bool
     deleted: bool

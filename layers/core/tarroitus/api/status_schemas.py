@@ -72,6 +72,7 @@ class ItemProgressPublic(BaseModel):
     total: int
     with_classification: int
     printed: int
+    reprint_needed: int = Field(description="Printed items whose label is outdated (classification or signum changed)")
     written_back: int
     writeback_failed: int = Field(description="Items whose writeback is dead-lettered")
 

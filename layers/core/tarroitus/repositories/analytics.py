@@ -138,15 +138,17 @@ def refresh_writeback_errors(session: Session, *, since: datetime | None, failur
 
 
 def refresh_progress(session: Session) -> int:
-    """Replace items total, labelled (printed at least once) and written back, per location and item type."""
+    """Replace items total, labelled (printed at least once), written back and needing a reprint, per location
+    and item type."""
     return _replace(
         session,
         delete(AnalyticsProgress),
         text(
             "INSERT INTO analytics_progress (location_code, location_name, itype_code_num, item_type_name,"
-            " items_total, items_labelled, items_written_back)"
+            " items_total, items_labelled, items_written_back, items_reprint_needed)"
             " SELECT i.location_code, i.location_name, i.itype_code_num, i.item_type_name, count(*),"
-            " count(p.item_record_id), count(*) FILTER (WHERE w.status = 'done')"
+            " count(p.item_record_id), count(*) FILTER (WHERE w.status = 'done'),"
+            " count(*) FILTER (WHERE i.reprint_needed)"
             " FROM items i"
             " LEFT JOIN (SELECT DISTINCT item_record_id FROM label_events) p ON p.item_record_id = i.item_record_id"
             " LEFT JOIN writeback_queue w ON w.item_record_id = i.item_record_id"

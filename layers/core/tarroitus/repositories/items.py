@@ -38,6 +38,7 @@ class ItemFilter:
     label_state: LabelState | None = None
     writeback_state: WritebackState | None = None
     has_classification: bool | None = None
+    reprint_needed: bool | None = None
     search: str | None = None
     include_deleted: bool = False
 
@@ -160,6 +161,7 @@ class ItemCounts:
     total: int
     with_classification: int
     printed: int
+    reprint_needed: int
 
 
 def effective_classification() -> ColumnElement[str | None]:
@@ -260,12 +262,26 @@ def lock_by_id(session: Session, *, item_record_id: int) -> Item | None:
     return session.scalars(statement.execution_options(populate_existing=True)).one_or_none()
 
 
-def mark_printed(session: Session, *, item: Item, printed_at: datetime, client_id: uuid.UUID | None) -> None:
-    """Count one more print of `item`, by `client_id` at `printed_at`."""
+def mark_printed(
+    session: Session,
+    *,
+    item: Item,
+    printed_at: datetime,
+    client_id: uuid.UUID | None,
+    classification: str | None,
+    signum: str,
+) -> None:
+    """Count one more print of `item`, by `client_id` at `printed_at`, and keep the label printed on it."""
     session.execute(
         update(Item)
         .where(Item.item_record_id == item.item_record_id)
-        .values(print_count=Item.print_count + 1, last_printed_at=printed_at, last_printed_by=client_id)
+        .values(
+            print_count=Item.print_count + 1,
+            last_printed_at=printed_at,
+            last_printed_by=client_id,
+            last_printed_classification=classification,
+            last_printed_signum=signum,
+        )
     )
     session.refresh(item)
 
@@ -285,6 +301,10 @@ def _filter_conditions(filters: ItemFilter) -> list[ColumnElement[bool]]:
     if filters.has_classification is not None:
         present = effective_classification().is_not(None)
         conditions.append(present if filters.has_classification else ~present)
+    if filters.reprint_needed is not None:
+        # The bare column (not `IS TRUE`) is what the partial index ix_items_reprint_needed is defined on.
+        needed: ColumnElement[bool] = Item.reprint_needed.expression
+        conditions.append(needed if filters.reprint_needed else ~needed)
     if filters.search:
         conditions.append(_search_condition(filters.search))
     return conditions
@@ -310,12 +330,15 @@ def list_items(session: Session, *, filters: ItemFilter, after: int | None, limi
 
 
 def count_items(session: Session) -> ItemCounts:
-    """Items not deleted: all of them, those with a classification, and those printed at least once."""
+    """Items not deleted: all of them, with a classification, printed at least once, and needing a reprint."""
     live = Item.deleted.is_(False)
     statement = select(
         func.count().filter(live),
         func.count().filter(live, effective_classification().is_not(None)),
         func.count().filter(live, Item.print_count > 0),
+        func.count().filter(Item.reprint_needed),
     ).select_from(Item)
-    total, with_classification, printed = session.execute(statement).one()
-    return ItemCounts(total=total, with_classification=with_classification, printed=printed)
+    total, with_classification, printed, reprint_needed = session.execute(statement).one()
+    return ItemCounts(
+        total=total, with_classification=with_classification, printed=printed, reprint_needed=reprint_needed
+    )

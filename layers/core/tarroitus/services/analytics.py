@@ -47,13 +47,14 @@ def refresh_aggregates(session: Session, *, since: datetime | None) -> dict[str,
 
 @dataclass(frozen=True)
 class ProgressGroup:
-    """Items, labelled items and written-back items of one location or item type."""
+    """Items, labelled, written-back and needing a reprint, of one location or item type."""
 
     code: str | None
     name: str | None
     items_total: int
     items_labelled: int
     items_written_back: int
+    items_reprint_needed: int
 
 
 @dataclass(frozen=True)
@@ -63,17 +64,19 @@ class Progress:
     items_total: int
     items_labelled: int
     items_written_back: int
+    items_reprint_needed: int
     by_location: list[ProgressGroup]
     by_item_type: list[ProgressGroup]
 
 
 def read_progress(session: Session) -> Progress:
-    """Items labelled and written back against the total, overall, per location and per item type."""
+    """Items labelled, written back and needing a reprint against the total, overall, per location and item type."""
     rows = analytics_repository.list_progress(session)
     return Progress(
         items_total=sum(row.items_total for row in rows),
         items_labelled=sum(row.items_labelled for row in rows),
         items_written_back=sum(row.items_written_back for row in rows),
+        items_reprint_needed=sum(row.items_reprint_needed for row in rows),
         by_location=_group(rows, lambda row: (row.location_code, row.location_name)),
         by_item_type=_group(
             rows, lambda row: (str(row.itype_code_num) if row.itype_code_num is not None else None, row.item_type_name)
@@ -86,10 +89,11 @@ def _group(
 ) -> list[ProgressGroup]:
     totals: dict[tuple[str | None, str | None], list[int]] = {}
     for row in rows:
-        sums = totals.setdefault(key(row), [0, 0, 0])
+        sums = totals.setdefault(key(row), [0, 0, 0, 0])
         sums[0] += row.items_total
         sums[1] += row.items_labelled
         sums[2] += row.items_written_back
+        sums[3] += row.items_reprint_needed
     groups = [ProgressGroup(code, name, *sums) for (code, name), sums in totals.items()]
     return sorted(groups, key=lambda group: (-group.items_total, group.code or "", group.name or ""))
 

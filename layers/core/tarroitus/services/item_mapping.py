@@ -62,7 +62,7 @@ _LEGACY_TEXT_COLUMNS = tuple(
     column for column in LEGACY_UPLOAD_COLUMNS if column not in _LEGACY_INT_COLUMNS and column != "shelfmark_json"
 )
 #: Sierra's database ids are the record number plus the record type's letter shifted 32 bits left.
-_DATABASE_ID_TYPES = {"item_record_id": ord("i"), "bib_record_id": ord("b")}
+_DATABASE_ID_TYPES = {"item_record_id": "i", "bib_record_id": "b"}
 _RECORD_NUMBER_BITS = 32
 _SUBFIELD_MARKER = re.compile(r"\|[a-z0-9]")
 _INTEGER = re.compile(r"-?[0-9]+")
@@ -91,6 +91,18 @@ def check_digit(record_number: int) -> str:
 def record_number(record_type: str, record_id: int) -> str:
     """The record number Sierra shows for an id, e.g. ``i10000008`` for item 1000000."""
     return f"{record_type}{record_id}{check_digit(record_id)}"
+
+
+def record_id_of(sierra_id: int, record_type: str) -> int | None:
+    """The record number of a Sierra id given either way: a record number as it is, a database id (record
+    number + type letter << 32, as the sync agent reads them from SierraDNA) as its low 32 bits. None for a
+    negative id or another record type's database id."""
+    if sierra_id < 0:
+        return None
+    high, low = divmod(sierra_id, 1 << _RECORD_NUMBER_BITS)
+    if high == 0:
+        return sierra_id
+    return low if high == ord(record_type) else None
 
 
 def is_deleted(item: Mapping[str, Any]) -> bool:
@@ -255,7 +267,7 @@ def _legacy_converter(column: str) -> Callable[[object], object]:
     return _int_converter(column, _DATABASE_ID_TYPES.get(column), lowest, highest)
 
 
-def _int_converter(column: str, type_code: int | None, lowest: int, highest: int) -> Callable[[object], int | None]:
+def _int_converter(column: str, record_type: str | None, lowest: int, highest: int) -> Callable[[object], int | None]:
     """A cell's integer (a Sierra database id as its record number) within `lowest..highest`, or None when empty."""
 
     def convert(value: object) -> int | None:
@@ -266,8 +278,8 @@ def _int_converter(column: str, type_code: int | None, lowest: int, highest: int
             number = _legacy_int(value, column)
             if number is None:
                 return None
-        if type_code is not None:
-            number = _record_number_from_database_id(number, type_code, column)
+        if record_type is not None:
+            number = _record_number_from_database_id(number, record_type, column)
         if not lowest <= number <= highest:
             raise RowError(f"{column} {number} is outside {lowest}..{highest}", column=column)
         return number
@@ -286,15 +298,13 @@ def _legacy_int(value: object, column: str) -> int | None:
     return int(text)
 
 
-def _record_number_from_database_id(number: int, type_code: int, column: str) -> int:
+def _record_number_from_database_id(number: int, record_type: str, column: str) -> int:
     if number < 0:
         raise RowError(f"{column} must not be negative", column=column)
-    high, low = divmod(number, 1 << _RECORD_NUMBER_BITS)
-    if high == 0:
-        return number
-    if high != type_code:
-        raise RowError(f"{column} {number} is not a Sierra {chr(type_code)} record id", column=column)
-    return low
+    record_id = record_id_of(number, record_type)
+    if record_id is None:
+        raise RowError(f"{column} {number} is not a Sierra {record_type} record id", column=column)
+    return record_id
 
 
 def _text_converter(column: str, max_length: int | None) -> Callable[[object], str | None]:
@@ -370,8 +380,5 @@ def _as_datetime(value: object) -> datetime | None:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    text = str(value)
-    if len(text) == 10:
-        return datetime.fromisoformat(text).replace(tzinfo=UTC)
-    parsed = datetime.fromisoformat(text)
+    parsed = datetime.fromisoformat(str(value))  # a day alone ("2023-05-06") reads as its midnight
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

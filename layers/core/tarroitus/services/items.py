@@ -73,12 +73,14 @@ class PrintedBy:
 
 @dataclass(frozen=True)
 class LabelStateView:
-    """How often and when an item's label was printed, and by whom last."""
+    """How often and when an item's label was printed, by whom last, and what that label shows."""
 
     state: LabelState
     print_count: int
     last_printed_at: datetime | None
     last_printed_by: PrintedBy | None
+    last_printed_classification: str | None
+    last_printed_signum: str | None
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ class ItemView:
     signum: str
     label: LabelView
     label_state: LabelStateView
+    reprint_needed: bool
+    """The classification or signum changed since the last print: the label on the book is outdated."""
     writeback: WritebackView
     suppressed: bool
     deleted: bool
@@ -198,7 +202,10 @@ def describe_item(row: ItemRow, *, width: int = LABEL_WIDTH) -> ItemView:
             print_count=item.print_count,
             last_printed_at=item.last_printed_at,
             last_printed_by=printed_by,
+            last_printed_classification=item.last_printed_classification,
+            last_printed_signum=item.last_printed_signum,
         ),
+        reprint_needed=item.reprint_needed,
         writeback=WritebackView(
             state=WritebackState.NOT_QUEUED if entry is None else WritebackState(entry.status.value),
             queued_at=None if entry is None else entry.queued_at,

@@ -21,6 +21,7 @@ from tarroitus.models import Client, Item, LabelEvent
 from tarroitus.repositories import items as items_repository
 from tarroitus.repositories import labels as labels_repository
 from tarroitus.repositories.writeback import enqueue_item
+from tarroitus.services.item_mapping import record_id_of
 from tarroitus.services.items import LABEL_WIDTH, classification_of, format_label_line, signum_of
 
 logger = Logger(child=True)
@@ -172,35 +173,53 @@ def record_print(
         )
         assert earlier is not None
         return _replay(earlier, item_id=item_id, client=client, digest=digest)
-    items_repository.mark_printed(session, item=item, printed_at=now, client_id=client.id)
+    items_repository.mark_printed(
+        session, item=item, printed_at=now, client_id=client.id, classification=classification, signum=signum
+    )
     enqueue_item(session, item_record_id=item_id, classification=classification, now=now)
     logger.info("Label printed", extra={"item_id": item_id, "client": client.name, "print_count": item.print_count})
     return _printed(event, client.name)
 
 
+def _lock_legacy_item(session: Session, item_id: int) -> Item | None:
+    """The item a legacy id names: a stored id as it is, else the record number of an item database id."""
+    if not 0 < item_id <= MAX_ITEM_ID:
+        return None
+    item = items_repository.lock_by_id(session, item_record_id=item_id)
+    record_id = record_id_of(item_id, "i")
+    if item is None and record_id and record_id != item_id:
+        item = items_repository.lock_by_id(session, item_record_id=record_id)
+    return item
+
+
 @tracer.capture_method(capture_response=False)
 def record_legacy_print(session: Session, *, item_id: int, client: Client) -> PrintedLabel:
-    """Record a legacy station's print; queue the writeback only for a live item with a classification."""
-    item = items_repository.lock_by_id(session, item_record_id=item_id) if 0 < item_id <= MAX_ITEM_ID else None
+    """Record a legacy station's print; queue the writeback only for a live item with a classification.
+
+    `item_id` is the record number a look-up answers, or the SierraDNA database id the sync agent uploaded.
+    """
+    item = _lock_legacy_item(session, item_id)
     if item is None:
         raise NotFoundError("Item not found")
-    classification = classification_of(item)
+    classification, signum = classification_of(item), signum_of(item)
     now = datetime.now(UTC)
     event = labels_repository.add_label_event(
         session,
-        item_record_id=item_id,
+        item_record_id=item.item_record_id,
         client_id=client.id,
         classification=classification or "",
-        signum=signum_of(item),
+        signum=signum,
         printed_at=now,
         source=SOURCE_LEGACY,
     )
     assert event is not None  # no idempotency key, so nothing can conflict
-    items_repository.mark_printed(session, item=item, printed_at=now, client_id=client.id)
+    items_repository.mark_printed(
+        session, item=item, printed_at=now, client_id=client.id, classification=classification, signum=signum
+    )
     queued = classification is not None and not item.deleted
     if classification is not None and queued:
-        enqueue_item(session, item_record_id=item_id, classification=classification, now=now)
-    logger.info("Legacy label printed", extra={"item_id": item_id, "client": client.name, "queued": queued})
+        enqueue_item(session, item_record_id=item.item_record_id, classification=classification, now=now)
+    logger.info("Legacy label printed", extra={"item_id": item.item_record_id, "client": client.name, "queued": queued})
     return _printed(event, client.name)
 
 

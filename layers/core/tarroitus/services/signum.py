@@ -298,7 +298,11 @@ def _romanise_at(text: str, upper: str, index: int) -> str:
     latin = _sfs4900_letter(upper, index)
     if latin is None:
         return text[index]
-    return _match_case(latin, text[index], text[index + 1 : index + 2])
+    following = text[index + 1 : index + 2]
+    # A capital's letters are all capitals in an all-capital word: the next letter tells, else (at the end of
+    # a word) the previous one. ЩИ -> ŠTŠI, ПЛЮЩ -> PLJUŠTŠ, Щукин -> Štšukin.
+    neighbour = following if following.isalpha() else text[index - 1 : index]
+    return _match_case(latin, text[index], neighbour)
 
 
 def _sfs4900_letter(upper: str, index: int) -> str | None:
@@ -322,10 +326,10 @@ def _short_i(prev: str, following: str) -> str:
     return "I" if prev in _CYRILLIC_VOWELS else "J"
 
 
-def _match_case(latin: str, source: str, following: str) -> str:
+def _match_case(latin: str, source: str, neighbour: str) -> str:
     if source.islower():
         return latin.lower()
-    if following.isupper():
+    if neighbour.isupper():
         return latin
     return latin.capitalize()
 

@@ -47,6 +47,7 @@ class ItemProgress:
     total: int
     with_classification: int
     printed: int
+    reprint_needed: int
     written_back: int
     writeback_failed: int
 
@@ -121,6 +122,7 @@ def read_backend_status(session: Session, *, now: datetime | None = None) -> Bac
             total=counts.total,
             with_classification=counts.with_classification,
             printed=counts.printed,
+            reprint_needed=counts.reprint_needed,
             written_back=queue.done,
             writeback_failed=queue.dead,
         ),

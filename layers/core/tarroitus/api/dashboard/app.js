@@ -8,6 +8,7 @@ const CHART_DAYS = 30;
 const ONLINE_MINUTES = 15;
 const STALE_HOURS = 24;
 const DEAD_LETTER_LIMIT = 100;
+const REPRINT_LIMIT = 100;
 
 const state = {
   strings: {},
@@ -432,6 +433,39 @@ function renderWriteback(status, outcome) {
   ];
 }
 
+function labelText(classification, signum) {
+  return [classification, signum].filter(Boolean).join(" ") || "—";
+}
+
+function renderReprints(status, outcome) {
+  const count = h(
+    "div",
+    { class: "figures" },
+    figure(t("reprint.count"), formatNumber(status.items.reprint_needed), "reprint-count"),
+  );
+  if (outcome.error) return [count, renderProblem(outcome)];
+  const page = outcome.data;
+  if (page.count === 0) return [count, panelMessage("empty", t("reprint.empty"))];
+  const rows = page.data.map((item) => {
+    const printed = item.label_state;
+    return h(
+      "tr",
+      { dataset: { itemId: item.item_id }, "data-testid": "reprint-item" },
+      h("td", { class: "mono" }, item.barcode ?? "—"),
+      h("td", {}, item.title ?? "—"),
+      h("td", { class: "mono" }, labelText(printed.last_printed_classification, printed.last_printed_signum)),
+      h("td", { class: "mono", "data-testid": "reprint-current" }, labelText(item.classification, item.signum)),
+      h("td", {}, formatTime(printed.last_printed_at)),
+    );
+  });
+  const headers = ["barcode", "title", "printed", "current", "printed_at"].map((key) => t(`reprint.${key}`));
+  return [
+    count,
+    table(headers, rows, { "data-testid": "reprint-items" }),
+    page.next_after === null ? null : h("p", { class: "muted" }, t("reprint.more", { shown: formatNumber(page.count) })),
+  ];
+}
+
 function definitionList(entries) {
   return h(
     "dl",
@@ -519,6 +553,7 @@ const PANELS = {
   "panel-progress": ["status", (status) => renderProgress(status.data)],
   "panel-chart": ["chart", (chart) => renderChart(chart.data)],
   "panel-writeback": ["status", (status, all) => renderWriteback(status.data, all.writeback)],
+  "panel-reprint": ["status", (status, all) => renderReprints(status.data, all.reprint)],
   "panel-stations": ["status", (status) => renderStations(status.data)],
   "panel-sync": ["sync", (sync) => renderSync(sync.data)],
   "panel-data": ["data", (data) => renderDataStatus(data.data)],
@@ -554,19 +589,20 @@ async function refresh() {
   state.loading = true;
   document.body.dataset.loading = "true";
   try {
-    const [status, chart, writeback, sync, data] = await Promise.all([
+    const [status, chart, writeback, reprint, sync, data] = await Promise.all([
       outcomeOf("/api/v1/status"),
       outcomeOf(chartPath()),
       outcomeOf(`/api/v1/writeback?limit=${DEAD_LETTER_LIMIT}`),
+      outcomeOf(`/api/v1/items?reprint_needed=true&limit=${REPRINT_LIMIT}`),
       outcomeOf("/api/v1/sync"),
       outcomeOf("/api/v1/analytics/data_status"),
     ]);
-    const all = [status, chart, writeback, sync, data];
+    const all = [status, chart, writeback, reprint, sync, data];
     if (all.some((outcome) => outcome.error?.status === 401)) {
       signOut("signin.expired");
       return;
     }
-    state.outcomes = { status, chart, writeback, sync, data, updatedAt: new Date().toISOString() };
+    state.outcomes = { status, chart, writeback, reprint, sync, data, updatedAt: new Date().toISOString() };
     renderPanels();
   } finally {
     state.loading = false;

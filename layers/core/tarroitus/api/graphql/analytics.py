@@ -20,20 +20,22 @@ DateFrom = Annotated[date | None, strawberry.argument(description="First UTC day
 DateTo = Annotated[date | None, strawberry.argument(description="Last UTC day, inclusive")]
 
 
-@strawberry.type(description="Items, labelled items and written-back items of one location or item type")
+@strawberry.type(description="Items, labelled, written-back and needing a reprint, of one location or item type")
 class ProgressGroup:
     code: str | None
     name: str | None
     items_total: int
     items_labelled: int
     items_written_back: int
+    items_reprint_needed: int
 
 
-@strawberry.type(description="Items labelled and written back against all items not deleted")
+@strawberry.type(description="Items labelled, written back and needing a reprint against all items not deleted")
 class AnalyticsProgress:
     items_total: int
     items_labelled: int
     items_written_back: int
+    items_reprint_needed: int
     by_location: list[ProgressGroup]
     by_item_type: list[ProgressGroup]
 
@@ -135,6 +137,7 @@ def resolve_progress(info: Context) -> AnalyticsProgress:
         items_total=progress.items_total,
         items_labelled=progress.items_labelled,
         items_written_back=progress.items_written_back,
+        items_reprint_needed=progress.items_reprint_needed,
         by_location=[_progress_group(group) for group in progress.by_location],
         by_item_type=[_progress_group(group) for group in progress.by_item_type],
     )

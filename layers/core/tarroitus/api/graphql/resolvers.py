@@ -56,12 +56,15 @@ def resolve_items(
     label_state: LabelState | None = None,
     writeback_state: WritebackState | None = None,
     has_classification: bool | None = None,
+    reprint_needed: Annotated[
+        bool | None, strawberry.argument(description="Only items whose label is outdated (true), or the others")
+    ] = None,
     search: Annotated[
         str | None, strawberry.argument(description="Barcode prefix, exact item number, or part of title or author")
     ] = None,
     include_deleted: bool = False,
 ) -> ItemConnection:
-    """A page of items by item id, filtered by label and writeback state."""
+    """A page of items by item id, filtered by label, reprint and writeback state."""
     limit = bounded("first", first, 1, MAX_ITEMS_PAGE)
     if search is not None:
         bounded("search length", len(search), 1, 200)
@@ -69,6 +72,7 @@ def resolve_items(
         label_state=label_state,
         writeback_state=writeback_state,
         has_classification=has_classification,
+        reprint_needed=reprint_needed,
         search=search,
         include_deleted=include_deleted,
     )

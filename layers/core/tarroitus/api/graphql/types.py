@@ -69,12 +69,14 @@ class Label:
     printable: bool
 
 
-@strawberry.type(description="Whether the label was printed, how often, and when and by whom last")
+@strawberry.type(description="Whether the label was printed, how often, when and by whom last, and what it shows")
 class ItemLabelState:
     state: LabelState
     print_count: int
     last_printed_at: datetime | None
     last_printed_by: ClientRef | None
+    last_printed_classification: str | None
+    last_printed_signum: str | None
 
 
 @strawberry.type(description="Where the item stands in the queue that writes its call number back to Sierra")
@@ -105,6 +107,9 @@ class Item:
     signum: str = strawberry.field(description='Three characters, or "***" when the bib has no usable main entry')
     label: Label
     label_state: ItemLabelState
+    reprint_needed: bool = strawberry.field(
+        description="The classification or signum changed since the last print: the label on the book is outdated"
+    )
     writeback: ItemWriteback
     suppressed: bool
     deleted: bool
@@ -183,6 +188,7 @@ class ItemProgress:
     total: int
     with_classification: int
     printed: int
+    reprint_needed: int = strawberry.field(description="Printed items whose label is outdated")
     written_back: int
     writeback_failed: int = strawberry.field(description="Items whose writeback is dead-lettered")
 
@@ -236,7 +242,10 @@ def item_of(view: ItemView) -> Item:
             print_count=state.print_count,
             last_printed_at=state.last_printed_at,
             last_printed_by=None if printed_by is None else client_ref(printed_by.id, printed_by.name),
+            last_printed_classification=state.last_printed_classification,
+            last_printed_signum=state.last_printed_signum,
         ),
+        reprint_needed=view.reprint_needed,
         writeback=ItemWriteback(
             state=writeback.state,
             queued_at=writeback.queued_at,
@@ -319,6 +328,7 @@ def status_of(status: BackendStatus) -> Status:
             total=items.total,
             with_classification=items.with_classification,
             printed=items.printed,
+            reprint_needed=items.reprint_needed,
             written_back=items.written_back,
             writeback_failed=items.writeback_failed,
         ),

@@ -37,6 +37,9 @@ def read_items(
     label_state: LabelState | None = None,
     writeback_state: WritebackState | None = None,
     has_classification: bool | None = None,
+    reprint_needed: Annotated[
+        bool | None, Query(description="Only items whose label is outdated (true), or only the others (false)")
+    ] = None,
     q: Annotated[
         str | None,
         Query(
@@ -51,11 +54,12 @@ def read_items(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> ItemsPublic:
-    """List items by item id, filtered by label and writeback state (keyset pagination with `after`)."""
+    """List items by item id, filtered by label, reprint and writeback state (keyset pagination with `after`)."""
     filters = ItemFilter(
         label_state=label_state,
         writeback_state=writeback_state,
         has_classification=has_classification,
+        reprint_needed=reprint_needed,
         search=q,
         include_deleted=include_deleted,
     )

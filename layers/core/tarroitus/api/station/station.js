@@ -13,8 +13,6 @@ const RECENT_LIMIT = 20;
 const RETRY_FIRST_MILLIS = 1_000;
 const RETRY_MAX_MILLIS = 60_000;
 const CUSTOM = "custom";
-// Item fields (or label_state values) that say the label printed earlier no longer matches the item.
-const STALE_LABEL = /reprint|outdated|stale/i;
 const WAITING = new Set(["sending", "retrying"]);
 
 const state = {
@@ -201,14 +199,8 @@ async function loadPresets() {
 // ---- the current item -------------------------------------------------------------------------------------
 
 function staleLabel(item) {
-  const holders = [item, item.label_state ?? {}];
-  return holders.some((holder) =>
-    Object.entries(holder).some(
-      ([name, value]) =>
-        (value === true && STALE_LABEL.test(name)) ||
-        (name === "state" && typeof value === "string" && STALE_LABEL.test(value)),
-    ),
-  );
+  // The classification or signum changed since the last print: the label on the book is outdated.
+  return item.reprint_needed === true;
 }
 
 function setCurrent(current) {
