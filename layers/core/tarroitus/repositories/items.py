@@ -90,6 +90,12 @@ class ItemFields(Protocol):
     def last_printed_at(self) -> datetime | None: ...
     @property
     def last_printed_by(self) -> uuid.UUID | None: ...
+    @property
+    def last_printed_classification(self) -> str | None: ...
+    @property
+    def last_printed_signum(self) -> str | None: ...
+    @property
+    def reprint_needed(self) -> bool: ...
 
 
 class WritebackFields(Protocol):
@@ -133,6 +139,9 @@ class ItemRecord:
     print_count: int
     last_printed_at: datetime | None
     last_printed_by: uuid.UUID | None
+    last_printed_classification: str | None
+    last_printed_signum: str | None
+    reprint_needed: bool
 
 
 @dataclass(frozen=True, slots=True)
