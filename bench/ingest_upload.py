@@ -36,7 +36,8 @@ from common import api_handler, bench_database, emit, peak_rss_mb, stopwatch
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole, Item
+from tarroitus.domain import ClientRole
+from tarroitus.models import Item
 from tarroitus.services import uploads as uploads_service
 from tarroitus.services.clients import register_client
 from tarroitus.services.uploads import LegacyUploadReader

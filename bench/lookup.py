@@ -35,7 +35,8 @@ from common import api_handler, bench_database, emit, percentile, stopwatch
 from sqlalchemy import Connection, Engine, func, text
 from sqlalchemy.orm import Session
 
-from tarroitus.models import Client, ClientRole, Item, WritebackEntry
+from tarroitus.domain import ClientRole
+from tarroitus.models import Client, Item, WritebackEntry
 from tarroitus.repositories import items as items_repository
 from tarroitus.repositories.items import Caller, ItemRow
 from tarroitus.services.clients import register_client

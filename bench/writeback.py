@@ -36,7 +36,8 @@ from sierra_process import CLIENT_KEY, CLIENT_SECRET, sierra_simulator
 from sqlalchemy import Engine, func, select
 
 from tarroitus.db import session_scope
-from tarroitus.models import Item, WritebackEntry, WritebackStatus
+from tarroitus.domain import WritebackStatus
+from tarroitus.models import Item, WritebackEntry
 from tarroitus.services.writeback import write_back_queue
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient

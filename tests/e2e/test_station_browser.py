@@ -24,7 +24,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tarroitus.db import session_scope
-from tarroitus.models import Client, ClientRole, Item, LabelEvent, WritebackEntry, WritebackStatus
+from tarroitus.domain import ClientRole, WritebackStatus
+from tarroitus.models import Client, Item, LabelEvent, WritebackEntry
 from tarroitus.services.label_layout import PRESETS
 from tarroitus.services.label_render import POINTS_PER_MM
 from tarroitus.settings import Settings

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
 from tarroitus.repositories.writeback import enqueue_item
 from tarroitus.services.items import BARCODE_PATTERN, format_label_line
 from tarroitus.services.labels import record_print

@@ -14,7 +14,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from tarroitus.db import session_scope
-from tarroitus.models import ClientRole, LabelEvent
+from tarroitus.domain import ClientRole
+from tarroitus.models import LabelEvent
 from tarroitus.services.label_layout import PRESETS
 from tarroitus.services.label_render import POINTS_PER_MM
 from tarroitus.settings import Settings

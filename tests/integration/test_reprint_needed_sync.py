@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from tarroitus.db import session_scope
-from tarroitus.models import ClientRole, SyncMode
+from tarroitus.domain import ClientRole, SyncMode
 from tarroitus.services.items import get_item
 from tarroitus.services.labels import record_print
 from tarroitus.services.writeback import write_back_queue

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole, Item
+from tarroitus.domain import ClientRole
+from tarroitus.models import Item
 from tarroitus.services.clients import register_client
 from tarroitus.settings import Settings
 from tests.api_helpers import assert_api_error

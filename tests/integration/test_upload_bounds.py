@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole, Item, JobState, SyncUpload
+from tarroitus.domain import SYNC_JOB_NAME, ClientRole
+from tarroitus.models import Item, JobState, SyncUpload
 from tarroitus.services import item_mapping, uploads
-from tarroitus.services.job_names import SYNC_JOB_NAME
 from tests.api_helpers import share_session
 from tests.factories import make_client, make_item
 from tests.memory_probe import peak_growth

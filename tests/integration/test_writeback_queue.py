@@ -6,7 +6,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tarroitus.db import session_scope
-from tarroitus.models import WritebackEntry, WritebackStatus
+from tarroitus.domain import WritebackStatus
+from tarroitus.models import WritebackEntry
 from tarroitus.repositories import writeback as queue
 from tests.factories import make_item
 

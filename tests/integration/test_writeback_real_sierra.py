@@ -14,7 +14,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tarroitus.db import session_scope
-from tarroitus.models import Item, JobRun, WritebackAttempt, WritebackEntry, WritebackStatus
+from tarroitus.domain import WritebackStatus
+from tarroitus.models import Item, JobRun, WritebackAttempt, WritebackEntry
 from tarroitus.repositories import writeback as queue
 from tarroitus.services.sierra_connection import build_writeback_client
 from tarroitus.services.writeback import retry_dead_letters, write_back_queue

@@ -15,7 +15,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tarroitus.db import session_scope
-from tarroitus.models import Item, WritebackAttempt, WritebackEntry, WritebackStatus
+from tarroitus.domain import WritebackStatus
+from tarroitus.models import Item, WritebackAttempt, WritebackEntry
 from tarroitus.repositories import writeback as queue
 from tarroitus.services.call_number import replace_in_marked_text, replace_number_part
 from tarroitus.services.writeback import WritebackRunCounts, write_back_queue

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from tarroitus.api.app import create_app
 from tarroitus.db import reset_engines, session_scope
-from tarroitus.models import ClientRole, LabelEvent, WritebackEntry
+from tarroitus.domain import ClientRole
+from tarroitus.models import LabelEvent, WritebackEntry
 from tarroitus.settings import Settings
 from tests.api_server import serve_app
 from tests.factories import make_client, make_item

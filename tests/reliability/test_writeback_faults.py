@@ -16,11 +16,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tarroitus.db import session_scope
+from tarroitus.domain import WRITEBACK_JOB_NAME, ClientRole, WritebackStatus
 from tarroitus.jobs import sierra_writeback
-from tarroitus.models import Client, ClientRole, JobState, WritebackAttempt, WritebackEntry, WritebackStatus
+from tarroitus.models import Client, JobState, WritebackAttempt, WritebackEntry
 from tarroitus.repositories import writeback as queue
 from tarroitus.services import writeback as writeback_service
-from tarroitus.services.job_names import WRITEBACK_JOB_NAME
 from tarroitus.services.labels import record_print
 from tarroitus.services.writeback import retry_dead_letters
 from tarroitus.settings import Settings

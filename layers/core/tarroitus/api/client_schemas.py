@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from tarroitus.models import Client, ClientRole
+from tarroitus.domain import ClientRole
+from tarroitus.models import Client
 
 #: Legacy client types, accepted as `type` so an admin can register a station the way it was known.
 LEGACY_TYPE_NAMES = {"SIGNUM_PRINTER": ClientRole.PRINTER, "ETL": ClientRole.SYNC}

@@ -8,8 +8,8 @@ import argparse
 import sys
 
 from tarroitus.db import get_engine, session_scope
+from tarroitus.domain import ClientRole
 from tarroitus.errors import ConflictError
-from tarroitus.models import ClientRole
 from tarroitus.services.clients import list_clients, register_client
 from tarroitus.settings import get_settings
 

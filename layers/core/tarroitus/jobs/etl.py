@@ -19,6 +19,7 @@ from aws_lambda_powertools import Logger
 from sqlalchemy import Engine
 
 from tarroitus.db import get_engine, session_scope
+from tarroitus.domain import ETL_JOB_NAME
 from tarroitus.errors import InvalidInputError, TarroitusError
 from tarroitus.services.analytics import refresh_aggregates
 from tarroitus.services.etl_export import (
@@ -32,7 +33,6 @@ from tarroitus.services.etl_export import (
 )
 from tarroitus.services.etl_location import EVENT_TABLES, SNAPSHOT_TABLES, ParquetLocation
 from tarroitus.services.etl_storage import s3_client
-from tarroitus.services.job_names import ETL_JOB_NAME
 from tarroitus.services.job_runs import JobRunRecord, job_run
 from tarroitus.settings import Settings
 

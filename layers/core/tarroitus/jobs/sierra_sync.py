@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from sqlalchemy import Engine
 
-from tarroitus.models import SyncMode
+from tarroitus.domain import SyncMode
 from tarroitus.services.deadlines import Deadline
 from tarroitus.services.sierra_sync import run_sync
 from tarroitus.settings import Settings

@@ -11,7 +11,8 @@ from sqlalchemy import ColumnElement, Connection, Select, func, or_, select, upd
 from sqlalchemy.orm import Session
 
 from tarroitus.db import fetch_rows
-from tarroitus.models import Client, ClientRole, Item, WritebackEntry, WritebackStatus
+from tarroitus.domain import ClientRole, WritebackStatus
+from tarroitus.models import Client, Item, WritebackEntry
 
 
 class LabelState(enum.StrEnum):

@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tarroitus.models import WritebackEntry, WritebackStatus
+from tarroitus.domain import WritebackStatus
+from tarroitus.models import WritebackEntry
 
 PENDING_STATUSES = (WritebackStatus.QUEUED, WritebackStatus.IN_PROGRESS)
 

@@ -16,8 +16,8 @@ from aws_lambda_powertools import Tracer
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from tarroitus.domain import ClientRole
 from tarroitus.errors import InvalidInputError, NotFoundError
-from tarroitus.models import ClientRole
 from tarroitus.repositories import items as items_repository
 from tarroitus.repositories.items import Caller, ItemFields, ItemFilter, ItemRow, LabelState, WritebackState
 from tarroitus.services.api_keys import hash_api_key, hashes_match

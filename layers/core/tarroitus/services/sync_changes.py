@@ -20,8 +20,8 @@ from aws_lambda_powertools import Tracer
 from sqlalchemy import Engine
 
 from tarroitus.db import session_scope
+from tarroitus.domain import SyncMode
 from tarroitus.errors import ConflictError
-from tarroitus.models import SyncMode
 from tarroitus.repositories.item_upserts import mark_items_deleted, update_bib_columns
 from tarroitus.services.item_mapping import deletion_of, is_deleted, map_bib
 from tarroitus.services.sync_pages import (

@@ -14,8 +14,8 @@ from aws_lambda_powertools import Tracer
 from sqlalchemy import Engine
 
 from tarroitus.db import session_scope
+from tarroitus.domain import SyncMode
 from tarroitus.errors import ConflictError
-from tarroitus.models import SyncMode
 from tarroitus.services.sync_pages import (
     SYNC_ITEM_FIELDS,
     BudgetExhaustedError,

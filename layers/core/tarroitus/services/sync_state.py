@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tarroitus.domain import SYNC_JOB_NAME, SyncMode
 from tarroitus.errors import BadRequestError
-from tarroitus.models import JobRun, JobState, SyncMode
+from tarroitus.models import JobRun, JobState
 from tarroitus.repositories import job_state
-from tarroitus.services.job_names import SYNC_JOB_NAME
 
 SYNC_TIMESTAMP_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
 """The earliest watermark a sync agent may send: older changes are a full pass's work, not a changes window's."""

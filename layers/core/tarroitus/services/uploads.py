@@ -25,8 +25,9 @@ from typing import Any, Literal
 from aws_lambda_powertools import Tracer
 from sqlalchemy.orm import Session
 
+from tarroitus.domain import SyncMode
 from tarroitus.errors import BadRequestError
-from tarroitus.models import JobState, SyncMode, SyncUpload
+from tarroitus.models import JobState, SyncUpload
 from tarroitus.repositories.item_upserts import ItemStage, StagedRowError
 from tarroitus.services.item_mapping import ItemRow, LegacyRows, RowError, legacy_columns
 from tarroitus.services.sync_state import begin_full_sync, complete_full_sync, current_mode, lock_sync_state

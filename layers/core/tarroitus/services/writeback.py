@@ -46,12 +46,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tarroitus.db import session_scope
+from tarroitus.domain import WRITEBACK_JOB_NAME
 from tarroitus.errors import InvalidInputError
 from tarroitus.models import WritebackAttempt, WritebackEntry
 from tarroitus.repositories import job_state
 from tarroitus.repositories import writeback as queue
 from tarroitus.repositories.writeback import ClaimedEntry
-from tarroitus.services.job_names import WRITEBACK_JOB_NAME
 from tarroitus.services.writeback_plan import (
     PART_CALL_NUMBER,
     WRITE_PARTS,

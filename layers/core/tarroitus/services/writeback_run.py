@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from sqlalchemy import Engine
 
-from tarroitus.services.job_names import WRITEBACK_JOB_NAME
+from tarroitus.domain import WRITEBACK_JOB_NAME
 from tarroitus.services.job_runs import job_run
 from tarroitus.services.writeback import WritebackRunCounts, write_back_queue
 from tarroitus.settings import Settings

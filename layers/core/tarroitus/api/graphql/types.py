@@ -12,8 +12,9 @@ import strawberry
 from graphql import GraphQLError, IntValueNode, ValueNode, print_ast
 from strawberry.scalars import JSON
 
+from tarroitus.domain import ClientRole, SyncMode
 from tarroitus.models import Client as ClientRow
-from tarroitus.models import ClientRole, JobRun, SyncMode
+from tarroitus.models import JobRun
 from tarroitus.services.items import ItemView, LabelState, WritebackState
 from tarroitus.services.labels import PrintedLabel
 from tarroitus.services.status import BackendStatus, JobStatus

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.legacy_auth import LegacySyncAgent
 from tarroitus.api.legacy_schemas import legacy_error_responses
-from tarroitus.models import SyncMode
+from tarroitus.domain import SyncMode
 from tarroitus.services.sync_state import check_sync_timestamp, read_sync_status
 from tarroitus.services.uploads import apply_sync_upload
 
