@@ -12,12 +12,12 @@ import strawberry
 from graphql import GraphQLError, IntValueNode, ValueNode, print_ast
 from strawberry.scalars import JSON
 
+from tarroitus.api.client_schemas import ClientPublic
+from tarroitus.api.status_schemas import JobStatusPublic, StatusPublic
 from tarroitus.domain import ClientRole, SyncMode
-from tarroitus.models import Client as ClientRow
-from tarroitus.models import JobRun
 from tarroitus.services.items import ItemView, LabelState, WritebackState
 from tarroitus.services.labels import PrintedLabel
-from tarroitus.services.status import BackendStatus, JobStatus
+from tarroitus.services.status import BackendStatus
 
 BigInt = NewType("BigInt", int)
 """A Sierra record id or other integer past 32 bits; the schema maps it to the `BigInt` scalar."""
@@ -273,72 +273,43 @@ def label_event_of(printed: PrintedLabel) -> LabelEvent:
     )
 
 
-def client_of(client: ClientRow) -> Client:
-    """The GraphQL client of a registered client, without its key hash or key id."""
+def client_of(client: object) -> Client:
+    """The GraphQL client of a stored client, read through its public view (nothing about its key)."""
+    public = ClientPublic.of(client)
     return Client(
-        id=client.id,
-        name=client.name,
-        role=client.role,
-        active=client.revoked_at is None,
-        created_at=client.created_at,
-        revoked_at=client.revoked_at,
-        last_seen_at=client.last_seen_at,
-        client_version=client.client_version,
-        host_name=client.host_name,
-        ip_address=client.ip_address,
-        printer_state=client.printer_state,
+        id=public.id,
+        name=public.name,
+        role=public.type,
+        active=public.active,
+        created_at=public.created_at,
+        revoked_at=public.revoked_at,
+        last_seen_at=public.last_seen_at,
+        client_version=public.client_version,
+        host_name=public.host_name,
+        ip_address=public.ip_address,
+        printer_state=public.printer_state,
     )
 
 
-def job_run_of(run: JobRun) -> JobRunInfo:
-    """The GraphQL view of one job run."""
-    return JobRunInfo(
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        outcome=run.outcome,
-        counts=cast(JSON | None, run.counts),
-        error=run.error,
-    )
-
-
-def job_status_of(job: JobStatus) -> JobStatusInfo:
-    """The GraphQL view of a job (state fields null before its first run)."""
-    state = job.state
-    return JobStatusInfo(
-        job_name=job.job_name,
-        mode=state.mode if state else None,
-        full_sync_cursor=BigInt(state.full_sync_cursor) if state else None,
-        full_sync_completed_at=state.full_sync_completed_at if state else None,
-        changes_since=state.changes_since if state else None,
-        last_run_started_at=state.last_run_started_at if state else None,
-        last_run_completed_at=state.last_run_completed_at if state else None,
-        last_run_outcome=state.last_run_outcome if state else None,
-        last_error=state.last_error if state else None,
-        recent_runs=[job_run_of(run) for run in job.recent_runs],
-    )
+def job_status_of(job: JobStatusPublic) -> JobStatusInfo:
+    """The GraphQL view of a job's public view."""
+    fields = job.model_dump(exclude={"recent_runs", "full_sync_cursor"})
+    cursor = None if job.full_sync_cursor is None else BigInt(job.full_sync_cursor)
+    runs = [
+        JobRunInfo(**run.model_dump(exclude={"counts"}), counts=cast(JSON | None, run.counts))
+        for run in job.recent_runs
+    ]
+    return JobStatusInfo(**fields, full_sync_cursor=cursor, recent_runs=runs)
 
 
 def status_of(status: BackendStatus) -> Status:
-    """The GraphQL view of the backend state."""
-    items, queue = status.items, status.writeback_queue
+    """The GraphQL view of the backend state, projected from its public (REST) view."""
+    public = StatusPublic.of(status)
     return Status(
-        server_time=status.server_time,
-        sync_mode=status.sync_mode,
-        jobs=[job_status_of(job) for job in status.jobs],
-        items=ItemProgress(
-            total=items.total,
-            with_classification=items.with_classification,
-            printed=items.printed,
-            reprint_needed=items.reprint_needed,
-            written_back=items.written_back,
-            writeback_failed=items.writeback_failed,
-        ),
-        writeback_queue=QueueStatus(
-            depth=queue.depth,
-            queued=queue.queued,
-            in_progress=queue.in_progress,
-            oldest_queued_at=queue.oldest_queued_at,
-            oldest_age_seconds=queue.oldest_age_seconds,
-        ),
-        clients=[client_of(client) for client in status.clients],
+        server_time=public.server_time,
+        sync_mode=public.sync_mode,
+        jobs=[job_status_of(job) for job in public.jobs],
+        items=ItemProgress(**public.items.model_dump()),
+        writeback_queue=QueueStatus(**public.writeback_queue.model_dump()),
+        clients=[client_of(client) for client in public.clients],
     )
