@@ -38,7 +38,7 @@ from sqlalchemy import Engine, func, select
 from tarroitus.db import session_scope
 from tarroitus.domain import WritebackStatus
 from tarroitus.models import Item, WritebackEntry
-from tarroitus.services.writeback import write_back_queue
+from tarroitus.services.writeback.queue import write_back_queue
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
 

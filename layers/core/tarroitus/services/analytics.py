@@ -18,7 +18,7 @@ from tarroitus.models import AnalyticsProgress
 from tarroitus.repositories import analytics as analytics_repository
 from tarroitus.repositories import job_state as job_state_repository
 from tarroitus.services.etl_location import EXPORTED_TABLES, SNAPSHOT_TABLES, ParquetLocation
-from tarroitus.services.writeback import FAILURE_OUTCOMES
+from tarroitus.services.writeback.queue import FAILURE_OUTCOMES
 from tarroitus.settings import Settings
 
 tracer = Tracer(auto_patch=False)

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from tarroitus.domain import WRITEBACK_JOB_NAME
 from tarroitus.services.job_runs import job_run
-from tarroitus.services.writeback import WritebackRunCounts, write_back_queue
+from tarroitus.services.writeback.queue import WritebackRunCounts, write_back_queue
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
 
