@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from tarroitus.db import session_scope
 from tarroitus.jobs import etl
 from tarroitus.models import EtlPartition, JobRun, JobState, LabelEvent
-from tarroitus.services.etl_frames import frame_from_parquet
-from tarroitus.services.etl_location import EXPORTED_TABLES, ParquetLocation
-from tarroitus.services.etl_storage import list_partitions, read_manifest, read_partition
+from tarroitus.services.etl.frames import frame_from_parquet
+from tarroitus.services.etl.location import EXPORTED_TABLES, ParquetLocation
+from tarroitus.services.etl.storage import list_partitions, read_manifest, read_partition
 from tarroitus.settings import Settings, get_settings
 from tests import analytics_data, moto_fixtures
 from tests.integration.etl_support import ManifestFailingS3, expected_frame, exported_frame, keys_under

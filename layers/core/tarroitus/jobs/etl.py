@@ -22,7 +22,7 @@ from tarroitus.db import get_engine, session_scope
 from tarroitus.domain import ETL_JOB_NAME
 from tarroitus.errors import InvalidInputError, TarroitusError
 from tarroitus.services.analytics import refresh_aggregates
-from tarroitus.services.etl_export import (
+from tarroitus.services.etl.export import (
     ExportTarget,
     TableExport,
     export_events,
@@ -31,8 +31,8 @@ from tarroitus.services.etl_export import (
     record_export_watermark,
     snapshot_session,
 )
-from tarroitus.services.etl_location import EVENT_TABLES, SNAPSHOT_TABLES, ParquetLocation
-from tarroitus.services.etl_storage import s3_client
+from tarroitus.services.etl.location import EVENT_TABLES, SNAPSHOT_TABLES, ParquetLocation
+from tarroitus.services.etl.storage import s3_client
 from tarroitus.services.job_runs import JobRunRecord, job_run
 from tarroitus.settings import Settings
 

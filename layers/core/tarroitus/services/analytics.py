@@ -17,7 +17,7 @@ from tarroitus.errors import InvalidInputError
 from tarroitus.models import AnalyticsProgress
 from tarroitus.repositories import analytics as analytics_repository
 from tarroitus.repositories import job_state as job_state_repository
-from tarroitus.services.etl_location import EXPORTED_TABLES, SNAPSHOT_TABLES, ParquetLocation
+from tarroitus.services.etl.location import EXPORTED_TABLES, SNAPSHOT_TABLES, ParquetLocation
 from tarroitus.services.writeback.queue import FAILURE_OUTCOMES
 from tarroitus.settings import Settings
 

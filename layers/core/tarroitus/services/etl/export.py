@@ -25,9 +25,9 @@ from tarroitus.domain import ETL_JOB_NAME
 from tarroitus.repositories import analytics as analytics_repository
 from tarroitus.repositories import etl_source
 from tarroitus.repositories import job_state as job_state_repository
-from tarroitus.services.etl_frames import TABLE_SCHEMAS, frame_from_csv
-from tarroitus.services.etl_location import EVENT_TABLES, SNAPSHOT_TABLES, ParquetLocation
-from tarroitus.services.etl_storage import Manifest, PartitionWriter
+from tarroitus.services.etl.frames import TABLE_SCHEMAS, frame_from_csv
+from tarroitus.services.etl.location import EVENT_TABLES, SNAPSHOT_TABLES, ParquetLocation
+from tarroitus.services.etl.storage import Manifest, PartitionWriter
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -26,8 +26,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tarroitus.errors import TarroitusError
-from tarroitus.services.etl_frames import PARQUET_COMPRESSION, TABLE_SCHEMAS, frame_from_parquet, parquet_bytes
-from tarroitus.services.etl_location import MANIFEST_NAME, ParquetLocation
+from tarroitus.services.etl.frames import PARQUET_COMPRESSION, TABLE_SCHEMAS, frame_from_parquet, parquet_bytes
+from tarroitus.services.etl.location import MANIFEST_NAME, ParquetLocation
 from tarroitus.settings import Settings
 
 if TYPE_CHECKING:
