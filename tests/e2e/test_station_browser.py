@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from tarroitus.db import session_scope
 from tarroitus.domain import ClientRole, WritebackStatus
 from tarroitus.models import Client, Item, LabelEvent, WritebackEntry
-from tarroitus.services.label_layout import PRESETS
-from tarroitus.services.label_render import POINTS_PER_MM
+from tarroitus.services.labels.layout import PRESETS
+from tarroitus.services.labels.render import POINTS_PER_MM
 from tarroitus.settings import Settings
 from tests.e2e.browser import chromium_page, requires_chromium, screenshot, served_api
 from tests.factories import make_client, make_item

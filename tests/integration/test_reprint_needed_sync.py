@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tarroitus.db import session_scope
 from tarroitus.domain import ClientRole, SyncMode
 from tarroitus.services.items import get_item
-from tarroitus.services.labels import record_print
+from tarroitus.services.labels.prints import record_print
 from tarroitus.services.writeback.queue import write_back_queue
 from tarroitus.settings import Settings
 from tests.factories import make_client

@@ -20,7 +20,7 @@ from tarroitus.domain import WRITEBACK_JOB_NAME, ClientRole, WritebackStatus
 from tarroitus.jobs import sierra_writeback
 from tarroitus.models import Client, JobState, WritebackAttempt, WritebackEntry
 from tarroitus.repositories import writeback as queue
-from tarroitus.services.labels import record_print
+from tarroitus.services.labels.prints import record_print
 from tarroitus.services.writeback import queue as writeback_service
 from tarroitus.services.writeback.queue import retry_dead_letters
 from tarroitus.settings import Settings

@@ -16,7 +16,7 @@ from tarroitus.api.client_schemas import ClientPublic
 from tarroitus.api.status_schemas import JobStatusPublic, StatusPublic
 from tarroitus.domain import ClientRole, SyncMode
 from tarroitus.services.items import ItemView, LabelState, WritebackState
-from tarroitus.services.labels import PrintedLabel
+from tarroitus.services.labels.prints import PrintedLabel
 from tarroitus.services.status import BackendStatus
 
 BigInt = NewType("BigInt", int)

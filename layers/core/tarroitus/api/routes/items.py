@@ -19,7 +19,7 @@ from tarroitus.services.items import (
     describe_barcode_items,
     list_items,
 )
-from tarroitus.services.labels import MAX_ITEM_ID
+from tarroitus.services.labels.prints import MAX_ITEM_ID
 
 router = APIRouter(prefix="/items", tags=["items"])
 

@@ -17,7 +17,7 @@ from tarroitus.api.legacy_auth import LegacyPrinter
 from tarroitus.api.legacy_schemas import LegacyItem, LegacySyncStatus, LegacyUpdated, legacy_error_responses
 from tarroitus.services.health import check_database
 from tarroitus.services.items import legacy_item_of
-from tarroitus.services.labels import record_legacy_print
+from tarroitus.services.labels.prints import record_legacy_print
 from tarroitus.services.status import report_legacy_status
 
 router = APIRouter(tags=["legacy"])

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from tarroitus.errors import InvalidInputError, NotFoundError
 from tarroitus.repositories import items as items_repository
-from tarroitus.services.label_layout import DEFAULT_PRESET, PRESETS, CustomLabel, LabelPreset, LabelSize, layout_label
-from tarroitus.services.label_render import PDF_MEDIA_TYPE, SVG_MEDIA_TYPE, render_pdf, render_svg
-from tarroitus.services.labels import printable_label
+from tarroitus.services.labels.layout import DEFAULT_PRESET, PRESETS, CustomLabel, LabelPreset, LabelSize, layout_label
+from tarroitus.services.labels.prints import printable_label
+from tarroitus.services.labels.render import PDF_MEDIA_TYPE, SVG_MEDIA_TYPE, render_pdf, render_svg
 
 tracer = Tracer(auto_patch=False)
 
