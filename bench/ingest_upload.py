@@ -38,9 +38,9 @@ from sqlalchemy.orm import Session
 
 from tarroitus.domain import ClientRole
 from tarroitus.models import Item
-from tarroitus.services import uploads as uploads_service
 from tarroitus.services.clients import register_client
-from tarroitus.services.uploads import LegacyUploadReader
+from tarroitus.services.sync import uploads as uploads_service
+from tarroitus.services.sync.uploads import LegacyUploadReader
 from tarroitus.settings import DEVELOPMENT_PEPPER
 from tests.events import FakeLambdaContext, http_api_event, response_json
 from tests.memory_probe import peak_growth

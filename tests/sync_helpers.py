@@ -14,8 +14,8 @@ from sqlalchemy import Engine, text
 
 from tarroitus.domain import SyncMode
 from tarroitus.repositories.item_upserts import SYNC_COLUMNS
-from tarroitus.services.sierra_sync import SyncOptions, sync_from_sierra
 from tarroitus.services.signum import compute_signum
+from tarroitus.services.sync.passes import SyncOptions, sync_from_sierra
 from tarroitus.sierra import SierraClient
 
 UNLIMITED_PAGES = 1_000_000

@@ -71,10 +71,10 @@ LAZY_IN_THE_API = {
     "alembic",
     "polars",
     "tarroitus.sierra.client",
-    "tarroitus.services.sierra_sync",
-    "tarroitus.services.sync_changes",
-    "tarroitus.services.sync_full",
-    "tarroitus.services.sync_pages",
+    "tarroitus.services.sync.passes",
+    "tarroitus.services.sync.changes",
+    "tarroitus.services.sync.full",
+    "tarroitus.services.sync.pages",
 }
 LAMBDA_CHILD = """
 import json, sys

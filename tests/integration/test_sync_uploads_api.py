@@ -139,7 +139,7 @@ def test_sync_upload_parquet_without_polars_is_refused(
 
 def test_api_import_does_not_load_polars() -> None:
     # Given / When
-    probe = "import sys, tarroitus.api.app, tarroitus.services.uploads; print('polars' in sys.modules)"
+    probe = "import sys, tarroitus.api.app, tarroitus.services.sync.uploads; print('polars' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     # Then
     assert result.stdout.strip() == "False"

@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 
 from tarroitus.repositories.item_upserts import BIB_COLUMNS, SYNC_COLUMNS
-from tarroitus.services.item_mapping import (
+from tarroitus.services.signum import SIGNUM_MARKER
+from tarroitus.services.sync.item_mapping import (
     LEGACY_UPLOAD_COLUMNS,
     RowError,
     check_digit,
@@ -21,7 +22,6 @@ from tarroitus.services.item_mapping import (
     record_id_of,
     record_number,
 )
-from tarroitus.services.signum import SIGNUM_MARKER
 from tests.uploads import LEGACY_HEADER
 
 BIB: dict[str, Any] = {

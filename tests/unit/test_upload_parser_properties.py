@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 
 from tarroitus.errors import BadRequestError, TarroitusError
 from tarroitus.services.overrides import read_mapping
-from tarroitus.services.uploads import detect_format, parse_parquet, parse_tsv_gzip
+from tarroitus.services.sync.uploads import detect_format, parse_parquet, parse_tsv_gzip
 from tests.hostile_files import mapping_bytes, upload_bytes
 
 LIMIT = 1_000_000

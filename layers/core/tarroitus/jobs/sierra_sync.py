@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from tarroitus.domain import SyncMode
 from tarroitus.services.deadlines import Deadline
-from tarroitus.services.sierra_sync import run_sync
+from tarroitus.services.sync.passes import run_sync
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
 

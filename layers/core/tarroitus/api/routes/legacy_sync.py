@@ -10,8 +10,8 @@ from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.legacy_auth import LegacySyncAgent
 from tarroitus.api.legacy_schemas import legacy_error_responses
 from tarroitus.domain import SyncMode
-from tarroitus.services.sync_state import check_sync_timestamp, read_sync_status
-from tarroitus.services.uploads import apply_sync_upload
+from tarroitus.services.sync.state import check_sync_timestamp, read_sync_status
+from tarroitus.services.sync.uploads import apply_sync_upload
 
 router = APIRouter(tags=["legacy"])
 

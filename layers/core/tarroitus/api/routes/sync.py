@@ -10,9 +10,9 @@ from tarroitus.api.auth import AdminClient, CurrentClient, SyncClient
 from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.schemas import error_responses
 from tarroitus.domain import SyncMode
-from tarroitus.services.sync_state import check_sync_timestamp, read_sync_status
-from tarroitus.services.sync_trigger import start_sync_run
-from tarroitus.services.uploads import UploadFormat, apply_sync_upload
+from tarroitus.services.sync.state import check_sync_timestamp, read_sync_status
+from tarroitus.services.sync.trigger import start_sync_run
+from tarroitus.services.sync.uploads import UploadFormat, apply_sync_upload
 
 router = APIRouter(prefix="/sync", tags=["sync"])
 

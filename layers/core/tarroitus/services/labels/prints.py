@@ -21,8 +21,8 @@ from tarroitus.models import Client, Item, LabelEvent
 from tarroitus.repositories import items as items_repository
 from tarroitus.repositories import labels as labels_repository
 from tarroitus.repositories.writeback import enqueue_item
-from tarroitus.services.item_mapping import record_id_of
 from tarroitus.services.items import LABEL_WIDTH, classification_of, format_label_line, signum_of
+from tarroitus.services.sync.item_mapping import record_id_of
 
 logger = Logger(child=True)
 tracer = Tracer(auto_patch=False)

@@ -19,10 +19,10 @@ from tarroitus.domain import SYNC_JOB_NAME, SyncMode
 from tarroitus.services.deadlines import Budget, Deadline
 from tarroitus.services.job_runs import job_run
 from tarroitus.services.sierra_connection import build_sierra_client
-from tarroitus.services.sync_changes import run_changes_sync
-from tarroitus.services.sync_full import run_full_sync
-from tarroitus.services.sync_pages import PagePacer, SyncCounts
-from tarroitus.services.sync_state import current_mode, lock_sync_state, restart_full_sync
+from tarroitus.services.sync.changes import run_changes_sync
+from tarroitus.services.sync.full import run_full_sync
+from tarroitus.services.sync.pages import PagePacer, SyncCounts
+from tarroitus.services.sync.state import current_mode, lock_sync_state, restart_full_sync
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
 

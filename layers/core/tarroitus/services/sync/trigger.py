@@ -79,7 +79,7 @@ def run_sync_in_process(settings: Settings, mode: SyncMode | None) -> dict[str, 
     failure is logged with its traceback (and the run record says "failed"), and None is returned.
     """
     # The sync engine and the Sierra client load here, not with the API.
-    from tarroitus.services.sierra_sync import run_sync
+    from tarroitus.services.sync.passes import run_sync
 
     try:
         summary = run_sync(settings, deadline=Deadline.after(LOCAL_RUN_BUDGET_SECONDS), mode=mode)

@@ -23,8 +23,8 @@ from tarroitus.db import session_scope
 from tarroitus.domain import SyncMode
 from tarroitus.errors import ConflictError
 from tarroitus.repositories.item_upserts import mark_items_deleted, update_bib_columns
-from tarroitus.services.item_mapping import deletion_of, is_deleted, map_bib
-from tarroitus.services.sync_pages import (
+from tarroitus.services.sync.item_mapping import deletion_of, is_deleted, map_bib
+from tarroitus.services.sync.pages import (
     SYNC_ITEM_FIELDS,
     BudgetExhaustedError,
     Entry,
@@ -34,7 +34,7 @@ from tarroitus.services.sync_pages import (
     read_item_page,
     store_item_page,
 )
-from tarroitus.services.sync_state import current_mode, lock_sync_state
+from tarroitus.services.sync.state import current_mode, lock_sync_state
 from tarroitus.sierra import SierraClient
 
 tracer = Tracer(auto_patch=False)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from tarroitus.db import session_scope
 from tarroitus.domain import SyncMode
 from tarroitus.errors import ConflictError
-from tarroitus.services.sync_pages import (
+from tarroitus.services.sync.pages import (
     SYNC_ITEM_FIELDS,
     BudgetExhaustedError,
     ItemPage,
@@ -25,7 +25,7 @@ from tarroitus.services.sync_pages import (
     read_item_page,
     store_item_page,
 )
-from tarroitus.services.sync_state import begin_full_sync, complete_full_sync, current_mode, lock_sync_state
+from tarroitus.services.sync.state import begin_full_sync, complete_full_sync, current_mode, lock_sync_state
 from tarroitus.sierra import SierraClient
 
 tracer = Tracer(auto_patch=False)

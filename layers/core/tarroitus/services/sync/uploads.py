@@ -29,8 +29,8 @@ from tarroitus.domain import SyncMode
 from tarroitus.errors import BadRequestError
 from tarroitus.models import JobState, SyncUpload
 from tarroitus.repositories.item_upserts import ItemStage, StagedRowError
-from tarroitus.services.item_mapping import ItemRow, LegacyRows, RowError, legacy_columns
-from tarroitus.services.sync_state import begin_full_sync, complete_full_sync, current_mode, lock_sync_state
+from tarroitus.services.sync.item_mapping import ItemRow, LegacyRows, RowError, legacy_columns
+from tarroitus.services.sync.state import begin_full_sync, complete_full_sync, current_mode, lock_sync_state
 from tarroitus.services.upload_streams import (
     GZIP_MAGIC,
     PARQUET_MAGIC,
