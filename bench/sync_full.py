@@ -40,9 +40,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from tarroitus.deadlines import Deadline
 from tarroitus.models import Item
 from tarroitus.repositories.item_upserts import SYNC_COLUMNS, UpsertCounts, upsert_items
-from tarroitus.services.deadlines import Deadline
 from tarroitus.services.sync import pages as sync_pages
 from tarroitus.services.sync.item_mapping import first_bib_id, is_deleted, map_bib, map_item
 from tarroitus.services.sync.pages import SYNC_ITEM_FIELDS

@@ -5,7 +5,7 @@ from itertools import pairwise
 
 import pytest
 
-from tarroitus.services.deadlines import Deadline
+from tarroitus.deadlines import Deadline
 from tarroitus.services.sync.changes import change_windows
 from tarroitus.services.sync.pages import BudgetExhaustedError, PagePacer
 

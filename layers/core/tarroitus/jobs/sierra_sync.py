@@ -7,8 +7,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from sqlalchemy import Engine
 
+from tarroitus.deadlines import Deadline
 from tarroitus.domain import SyncMode
-from tarroitus.services.deadlines import Deadline
 from tarroitus.services.sync.passes import run_sync
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from tarroitus.api.auth import CurrentClient
-from tarroitus.services.deadlines import Deadline
+from tarroitus.deadlines import Deadline
 from tarroitus.settings import Settings
 
 

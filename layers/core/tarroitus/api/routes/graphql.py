@@ -17,8 +17,8 @@ from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.graphql.context import GraphQLContext
 from tarroitus.api.graphql.limits import MAX_QUERY_CHARS
 from tarroitus.api.schemas import error_responses
+from tarroitus.deadlines import Deadline
 from tarroitus.errors import BadRequestError
-from tarroitus.services.deadlines import Deadline
 from tarroitus.settings import Settings
 
 router = APIRouter(prefix="/graphql", tags=["graphql"])

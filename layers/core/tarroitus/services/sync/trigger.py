@@ -9,10 +9,10 @@ from typing import Any, Literal
 from aws_lambda_powertools import Logger, Tracer
 from sqlalchemy.orm import Session
 
+from tarroitus.deadlines import Deadline
 from tarroitus.domain import SYNC_JOB_NAME, SyncMode
 from tarroitus.errors import ConflictError, ServiceUnavailableError
 from tarroitus.models import JobState
-from tarroitus.services.deadlines import Deadline
 from tarroitus.settings import Settings
 
 logger = Logger(child=True)

@@ -1,4 +1,4 @@
-"""Time budgets for jobs: a Lambda invocation must stop cleanly before its timeout."""
+"""Time budgets: a job must stop cleanly before its Lambda times out, a GraphQL request within its budget."""
 
 import time
 from collections.abc import Callable
