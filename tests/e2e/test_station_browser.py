@@ -23,9 +23,9 @@ from pypdf import PdfReader
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
 from tarroitus.domain import ClientRole, WritebackStatus
 from tarroitus.models import Client, Item, LabelEvent, WritebackEntry
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.labels.layout import PRESETS
 from tarroitus.services.labels.render import POINTS_PER_MM
 from tarroitus.settings import Settings

@@ -9,9 +9,9 @@ from polars.testing import assert_frame_equal
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
 from tarroitus.jobs import etl
 from tarroitus.models import EtlPartition, JobRun, JobState, LabelEvent
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.etl.frames import frame_from_parquet
 from tarroitus.services.etl.location import EXPORTED_TABLES, ParquetLocation
 from tarroitus.services.etl.storage import list_partitions, read_manifest, read_partition

@@ -13,9 +13,9 @@ from pypdf import PdfReader
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
 from tarroitus.domain import ClientRole
 from tarroitus.models import LabelEvent
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.labels.layout import PRESETS
 from tarroitus.services.labels.render import POINTS_PER_MM
 from tarroitus.settings import Settings

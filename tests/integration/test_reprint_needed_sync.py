@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
 from tarroitus.domain import ClientRole, SyncMode
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.items import get_item
 from tarroitus.services.labels.prints import record_print
 from tarroitus.services.writeback.queue import write_back_queue

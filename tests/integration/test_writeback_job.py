@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
 from tarroitus.domain import WritebackStatus
 from tarroitus.jobs import sierra_writeback
 from tarroitus.models import Item, JobRun, JobState, WritebackAttempt, WritebackEntry
 from tarroitus.repositories import writeback as queue
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.settings import Settings, get_settings
 from tarroitus.sierra import SierraAuthError
 from tests.events import FakeLambdaContext, scheduler_event

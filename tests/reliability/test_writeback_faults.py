@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
 from tarroitus.domain import WRITEBACK_JOB_NAME, ClientRole, WritebackStatus
 from tarroitus.jobs import sierra_writeback
 from tarroitus.models import Client, JobState, WritebackAttempt, WritebackEntry
 from tarroitus.repositories import writeback as queue
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.labels.prints import record_print
 from tarroitus.services.writeback import queue as writeback_service
 from tarroitus.services.writeback.queue import retry_dead_letters

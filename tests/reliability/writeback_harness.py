@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
 from tarroitus.domain import WRITEBACK_JOB_NAME, WritebackStatus
 from tarroitus.jobs import sierra_writeback
 from tarroitus.models import Item, JobState, LabelEvent, WritebackEntry
 from tarroitus.repositories import writeback as queue
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
 from tests.reliability.ledger import LEDGER, ScenarioOutcome

@@ -8,7 +8,8 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
-from tarroitus.db import get_engine, read, session_factory
+from tarroitus.db import get_engine, read
+from tarroitus.repositories.transactions import session_factory
 from tarroitus.settings import Settings
 
 

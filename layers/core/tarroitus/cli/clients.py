@@ -7,9 +7,10 @@ shown again (rotate it through the API to get a new one).
 import argparse
 import sys
 
-from tarroitus.db import get_engine, session_scope
+from tarroitus.db import get_engine
 from tarroitus.domain import ClientRole
 from tarroitus.errors import ConflictError
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.clients import list_clients, register_client
 from tarroitus.settings import get_settings
 

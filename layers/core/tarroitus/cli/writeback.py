@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from tarroitus.db import get_engine, session_scope
+from tarroitus.db import get_engine
 from tarroitus.errors import TarroitusError
 from tarroitus.repositories import writeback as queue
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.sierra_connection import build_writeback_client
 from tarroitus.services.writeback.dry_run import MAX_DRY_RUN_ITEMS, preview_writeback
 from tarroitus.services.writeback.plan import call_number_fields, call_number_text

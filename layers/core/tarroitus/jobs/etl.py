@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 from sqlalchemy import Engine
 
-from tarroitus.db import get_engine, session_scope
+from tarroitus.db import get_engine
 from tarroitus.domain import ETL_JOB_NAME
 from tarroitus.errors import InvalidInputError, TarroitusError
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.analytics import refresh_aggregates
 from tarroitus.services.etl.export import (
     ExportTarget,

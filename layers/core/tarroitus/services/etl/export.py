@@ -20,11 +20,11 @@ from aws_lambda_powertools import Logger, Tracer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
 from tarroitus.domain import ETL_JOB_NAME
 from tarroitus.repositories import analytics as analytics_repository
 from tarroitus.repositories import etl_source
 from tarroitus.repositories import job_state as job_state_repository
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.etl.frames import TABLE_SCHEMAS, frame_from_csv
 from tarroitus.services.etl.location import EVENT_TABLES, SNAPSHOT_TABLES, ParquetLocation
 from tarroitus.services.etl.storage import Manifest, PartitionWriter

@@ -19,10 +19,10 @@ from functools import partial
 from aws_lambda_powertools import Tracer
 from sqlalchemy import Engine
 
-from tarroitus.db import session_scope
 from tarroitus.domain import SyncMode
 from tarroitus.errors import ConflictError
 from tarroitus.repositories.item_upserts import mark_items_deleted, update_bib_columns
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.sync.item_mapping import deletion_of, is_deleted, map_bib
 from tarroitus.services.sync.pages import (
     SYNC_ITEM_FIELDS,

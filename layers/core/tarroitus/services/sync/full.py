@@ -13,9 +13,9 @@ from datetime import datetime
 from aws_lambda_powertools import Tracer
 from sqlalchemy import Engine
 
-from tarroitus.db import session_scope
 from tarroitus.domain import SyncMode
 from tarroitus.errors import ConflictError
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.sync.pages import (
     SYNC_ITEM_FIELDS,
     BudgetExhaustedError,

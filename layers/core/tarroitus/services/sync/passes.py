@@ -14,9 +14,10 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from sqlalchemy import Engine
 
-from tarroitus.db import get_engine, session_scope
+from tarroitus.db import get_engine
 from tarroitus.deadlines import Budget, Deadline
 from tarroitus.domain import SYNC_JOB_NAME, SyncMode
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.job_runs import job_run
 from tarroitus.services.sierra_connection import build_sierra_client
 from tarroitus.services.sync.changes import run_changes_sync

@@ -45,12 +45,12 @@ from aws_lambda_powertools import Logger, Tracer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
 from tarroitus.domain import WRITEBACK_JOB_NAME
 from tarroitus.errors import InvalidInputError
 from tarroitus.models import WritebackAttempt, WritebackEntry
 from tarroitus.repositories import job_state
 from tarroitus.repositories import writeback as queue
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.repositories.writeback import ClaimedEntry
 from tarroitus.services.writeback.plan import (
     PART_CALL_NUMBER,
