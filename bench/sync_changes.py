@@ -25,7 +25,7 @@ from sqlalchemy import Engine, text
 
 from tarroitus.deadlines import Deadline
 from tarroitus.domain import SyncMode
-from tarroitus.services.sync.passes import SyncOptions, sync_from_sierra
+from tarroitus.jobs.sierra_sync import SyncOptions, sync_from_sierra
 from tarroitus.settings import Settings
 from tarroitus.sierra import MAX_LIMIT, SierraClient
 

@@ -13,9 +13,9 @@ from sierra_simulator import SierraStore
 from sqlalchemy import Engine, text
 
 from tarroitus.domain import SyncMode
+from tarroitus.jobs.sierra_sync import SyncOptions, sync_from_sierra
 from tarroitus.repositories.item_upserts import SYNC_COLUMNS
 from tarroitus.services.signum import compute_signum
-from tarroitus.services.sync.passes import SyncOptions, sync_from_sierra
 from tarroitus.sierra import SierraClient
 
 UNLIMITED_PAGES = 1_000_000

@@ -1,7 +1,5 @@
 """Sierra writeback Lambda: EventBridge Scheduler (or a manual `{}` event) runs one writeback job."""
 
-import time
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -35,9 +33,8 @@ METRICS = {
 @event_source(data_class=EventBridgeEvent)
 def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     """Write queued items back to Sierra until the queue is empty or the invocation's time runs short."""
-    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
-    run_at = datetime.fromisoformat(event["time"]) if "time" in event else datetime.now(UTC)
-    result = sierra_writeback.run(settings, run_at=run_at, deadline=deadline)
+    deadline = sierra_writeback.deadline_for(context.get_remaining_time_in_millis())
+    result = sierra_writeback.run(settings, event=event.raw_event, deadline=deadline)
     for name, metric in METRICS.items():
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=result[name])
     return result

@@ -71,6 +71,7 @@ LAZY_IN_THE_API = {
     "alembic",
     "polars",
     "tarroitus.sierra.client",
+    "tarroitus.jobs.sierra_sync",
     "tarroitus.services.sync.passes",
     "tarroitus.services.sync.changes",
     "tarroitus.services.sync.full",

@@ -32,6 +32,10 @@ class Deadline:
         """The deadline of a Lambda invocation (`context.get_remaining_time_in_millis()`)."""
         return cls.after(remaining_millis / 1000.0, margin_seconds=margin_seconds)
 
+    def less(self, seconds: float) -> Self:
+        """The same deadline with `seconds` more kept back before it."""
+        return type(self)(at=self.at, margin_seconds=self.margin_seconds + seconds, clock=self.clock)
+
     def remaining(self) -> float:
         """Seconds left before the margin starts (never negative)."""
         return max(0.0, self.at - self.margin_seconds - self.clock())

@@ -10,7 +10,7 @@ succeeded.
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -19,8 +19,10 @@ from aws_lambda_powertools import Logger
 from sqlalchemy import Engine
 
 from tarroitus.db import get_engine
+from tarroitus.deadlines import Deadline
 from tarroitus.domain import ETL_JOB_NAME
 from tarroitus.errors import InvalidInputError, TarroitusError
+from tarroitus.jobs.lease import JobRunRecord, job_run
 from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.analytics import refresh_aggregates
 from tarroitus.services.etl.export import (
@@ -34,7 +36,6 @@ from tarroitus.services.etl.export import (
 )
 from tarroitus.services.etl.location import EVENT_TABLES, SNAPSHOT_TABLES, ParquetLocation
 from tarroitus.services.etl.storage import s3_client
-from tarroitus.services.job_runs import JobRunRecord, job_run
 from tarroitus.settings import Settings
 
 if TYPE_CHECKING:
@@ -55,15 +56,28 @@ class EtlStepsFailedError(TarroitusError):
     code = "etl_steps_failed"
 
 
+def deadline_for(remaining_millis: int) -> Deadline:
+    """The run's deadline from `context.get_remaining_time_in_millis()` (no step starts in its last minute)."""
+    return Deadline.from_lambda_remaining(remaining_millis, margin_seconds=0.0)
+
+
 def run(
     settings: Settings,
     *,
-    run_at: datetime,
-    mode: str = "incremental",
-    deadline: datetime | None = None,
+    event: Mapping[str, Any] | None = None,
+    deadline: Deadline | None = None,
+    run_at: datetime | None = None,
+    mode: str | None = None,
     s3: "S3Client | None" = None,
 ) -> dict[str, Any]:
-    """Run the ETL once; returns a small summary (counts only). Skips when another run holds the lease."""
+    """Run the ETL once; returns a small summary (counts only). Skips when another run holds the lease.
+
+    The run's date is the event's `time` (the schedule's) and its mode the event's `mode` (also inside
+    `detail`), "incremental" by default; `run_at` and `mode` passed in win over the event's.
+    """
+    event = event or {}
+    run_at = run_at or (datetime.fromisoformat(event["time"]) if event.get("time") else datetime.now(UTC))
+    mode = mode or event.get("mode") or (event.get("detail") or {}).get("mode") or "incremental"
     if mode not in MODES:
         raise InvalidInputError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     engine = get_engine(settings)
@@ -89,7 +103,7 @@ def run(
             "location": location.uri(),
             "run_token": target.run_token,
         }
-        steps = _Steps(record, deadline - DEADLINE_MARGIN if deadline else None)
+        steps = _Steps(record, deadline.less(DEADLINE_MARGIN.total_seconds()) if deadline else None)
         with snapshot_session(engine) as (source, snapshot_at):
             record.counts["run"]["snapshot_at"] = snapshot_at.isoformat()
             for table in SNAPSHOT_TABLES:
@@ -111,14 +125,14 @@ def run(
 class _Steps:
     """Runs steps in order, recording each one's counts and outcome in the run record."""
 
-    def __init__(self, record: JobRunRecord, deadline: datetime | None) -> None:
+    def __init__(self, record: JobRunRecord, deadline: Deadline | None) -> None:
         self.record = record
         self.deadline = deadline
         self.failed: list[str] = []
         self.outcomes: dict[str, str] = {}
 
     def run(self, name: str, action: Callable[[], TableExport | dict[str, int]]) -> None:
-        if self.deadline is not None and datetime.now(UTC) >= self.deadline:
+        if self.deadline is not None and not self.deadline.allows(0):
             self._finish(name, "skipped", {})
             return
         started = time.monotonic()

@@ -7,11 +7,11 @@ from fastapi import APIRouter, BackgroundTasks, Body, File, Form, UploadFile, st
 from pydantic import BaseModel, ConfigDict, Field
 
 from tarroitus.api.auth import AdminClient, CurrentClient, SyncClient
-from tarroitus.api.deps import SessionDep, SettingsDep
+from tarroitus.api.deps import SessionDep, SettingsDep, SyncStarterDep
 from tarroitus.api.schemas import error_responses
 from tarroitus.domain import SyncMode
 from tarroitus.services.sync.state import check_sync_timestamp, read_sync_status
-from tarroitus.services.sync.trigger import start_sync_run
+from tarroitus.services.sync.trigger import ensure_no_sync_running
 from tarroitus.services.sync.uploads import UploadFormat, apply_sync_upload
 
 router = APIRouter(prefix="/sync", tags=["sync"])
@@ -114,10 +114,11 @@ def create_sync_run(
     session: SessionDep,
     settings: SettingsDep,
     _admin: AdminClient,
+    start_sync: SyncStarterDep,
     background_tasks: BackgroundTasks,
     request: Annotated[SyncRunRequest | None, Body()] = None,
 ) -> SyncRunStartedPublic:
     """Start a sync run now, asynchronously; 409 while another run holds the lease."""
     mode = request.mode if request else None
-    started = start_sync_run(session, settings, mode=mode, schedule=background_tasks.add_task)
-    return SyncRunStartedPublic(mode=started.mode, target=started.target)
+    ensure_no_sync_running(session)
+    return SyncRunStartedPublic(mode=mode, target=start_sync(settings, mode=mode, schedule=background_tasks.add_task))

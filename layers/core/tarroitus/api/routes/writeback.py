@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tarroitus.api.auth import AdminClient
 from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.schemas import error_responses
-from tarroitus.services.sierra_connection import build_sierra_client
+from tarroitus.jobs.sierra_connection import build_sierra_client
 from tarroitus.services.writeback.dry_run import preview_writeback
 from tarroitus.services.writeback.queue import MAX_RETRY_IDS, read_writeback_status, retry_dead_letters
 
