@@ -17,12 +17,11 @@ from tarroitus.services.sync.item_mapping import (
     legacy_columns,
     main_entry_of,
     map_bib,
-    map_legacy_row,
     map_sierra_item,
     record_id_of,
     record_number,
 )
-from tests.uploads import LEGACY_HEADER
+from tests.uploads import LEGACY_HEADER, map_legacy_row
 
 BIB: dict[str, Any] = {
     "id": "3000001",

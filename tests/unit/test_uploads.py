@@ -9,7 +9,8 @@ import pytest
 
 from tarroitus.errors import BadRequestError, PayloadTooLargeError
 from tarroitus.services.sync.item_mapping import LEGACY_UPLOAD_COLUMNS
-from tarroitus.services.sync.uploads import detect_format, parse_parquet, parse_tsv_gzip
+from tarroitus.services.sync.uploads import detect_format
+from tests.uploads import parse_parquet, parse_tsv_gzip
 
 LIMIT = 10_000_000
 SHELFMARK = (

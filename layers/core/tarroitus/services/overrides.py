@@ -107,12 +107,6 @@ def require_no_rejections(report: OverrideReport) -> OverrideReport:
     return report
 
 
-def read_mapping(data: bytes) -> tuple[str, list[Record]]:
-    """The whole mapping file's rows by column name, with their line (CSV) or row (Parquet) numbers."""
-    unit, records = mapping_records(data, InflatedSize(DEFAULT_INFLATED_LIMIT))
-    return unit, list(records)
-
-
 def mapping_records(data: bytes, cap: InflatedSize) -> tuple[str, Iterator[Record]]:
     """The unit of position ("line" or "row") and the mapping's rows by column name, read as they are needed."""
     if data.startswith(PARQUET_MAGIC):
