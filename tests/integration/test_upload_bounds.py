@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from tarroitus.domain import SYNC_JOB_NAME, ClientRole
 from tarroitus.models import Item, JobState, SyncUpload
-from tarroitus.services.sync import item_mapping as item_mapping
-from tarroitus.services.sync import uploads as uploads
+from tarroitus.services.sync import item_mapping, uploads
 from tests.api_helpers import share_session
 from tests.factories import make_client, make_item
 from tests.memory_probe import peak_growth

@@ -45,8 +45,9 @@ __all__ = [
 ]
 tracer = Tracer(auto_patch=False)
 
-BARCODE_PATTERN = r"^[0-9.\w]{10,30}$"
-"""What a barcode must look like: 10 to 30 letters, digits, underscores or dots (the legacy rule)."""
+BARCODE_PATTERN = r"^[0-9\.\w]{10,30}$"
+"""What a barcode must look like: 10 to 30 letters, digits, underscores or dots (the legacy rule, spelt as the
+legacy backend spelt it: its 422 answers quote the pattern, and stations compare them byte for byte)."""
 
 LABEL_WIDTH = 32
 """Default characters in a label line; a station with other label stock asks for its own width."""
