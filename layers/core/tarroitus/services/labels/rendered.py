@@ -60,7 +60,7 @@ def render_item_label(
     item = items_repository.get_by_id(session, item_record_id=item_id)
     if item is None:
         raise NotFoundError(f"Item {item_id} not found", code="item_not_found")
-    classification, signum = printable_label(item)
+    classification, signum = printable_label(items_repository.item_record_of(item))
     stock: LabelPreset | CustomLabel = custom or preset_of(preset or DEFAULT_PRESET)
     size = stock.size_for(item.material_code)
     preset_name = stock.name if isinstance(stock, LabelPreset) else None
