@@ -72,7 +72,6 @@ LAZY_IN_THE_API = {
     "polars",
     "tarroitus.sierra.client",
     "tarroitus.jobs.sierra_sync",
-    "tarroitus.services.sync.passes",
     "tarroitus.services.sync.changes",
     "tarroitus.services.sync.full",
     "tarroitus.services.sync.pages",

@@ -1,10 +1,10 @@
 """The Sierra sync job: the lease, the engine and the Sierra client of one run, and the pass it makes.
 
-A run does one pass (`services.sync.passes`): the full pass (resumed from its cursor) until it completes,
-then changes passes. It stops before a page that would not fit in its time budget and records the outcome
-"partial"; the next run carries on. Counts are stored on the run record even when the run fails. A run
-is started by the schedule, by a manual event (`{"mode": "full"}`), or on demand from the API: then in
-AWS by invoking the sync Lambda asynchronously, locally in-process.
+A run does one pass: the full pass (`services.sync.full`, resumed from its cursor) until it completes,
+then changes passes (`services.sync.changes`). It stops before a page that would not fit in its time
+budget and records the outcome "partial"; the next run carries on. Counts are stored on the run record
+even when the run fails. A run is started by the schedule, by a manual event (`{"mode": "full"}`), or
+on demand from the API: then in AWS by invoking the sync Lambda asynchronously, locally in-process.
 """
 
 import json
@@ -23,8 +23,11 @@ from tarroitus.domain import SYNC_JOB_NAME, SyncMode
 from tarroitus.errors import ServiceUnavailableError
 from tarroitus.jobs.lease import job_run
 from tarroitus.jobs.sierra_connection import build_sierra_client
-from tarroitus.services.sync.pages import SyncCounts
-from tarroitus.services.sync.passes import choose_mode, run_pass
+from tarroitus.repositories.transactions import session_scope
+from tarroitus.services.sync.changes import run_changes_sync
+from tarroitus.services.sync.full import run_full_sync
+from tarroitus.services.sync.pages import PagePacer, SyncCounts
+from tarroitus.services.sync.state import choose_mode
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
 
@@ -110,20 +113,25 @@ def sync_from_sierra(
         if record is None:
             logger.info("Another sync run holds the lease; not starting")
             return {"outcome": "skipped", "reason": "another sync run holds the lease"}
-        counts = SyncCounts()
-        chosen = choose_mode(engine, requested=mode)
+        counts, pacer = SyncCounts(), PagePacer(budget)
+        with session_scope(engine) as session:
+            chosen = choose_mode(session, requested=mode)
         record.counts["mode"] = chosen.value
         try:
-            completed = run_pass(
-                engine,
-                client,
-                mode=chosen,
-                batch_size=options.batch_size,
-                lookback=options.lookback,
-                budget=budget,
-                counts=counts,
-                now=now,
-            )
+            if chosen is SyncMode.FULL:
+                completed = run_full_sync(
+                    engine, client, batch_size=options.batch_size, pacer=pacer, counts=counts, now=now
+                )
+            else:
+                completed = run_changes_sync(
+                    engine,
+                    client,
+                    batch_size=options.batch_size,
+                    lookback=options.lookback,
+                    pacer=pacer,
+                    counts=counts,
+                    now=now,
+                )
         finally:
             record.counts.update(counts.as_dict())
         record.outcome = "succeeded" if completed else "partial"
