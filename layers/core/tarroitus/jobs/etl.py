@@ -15,7 +15,9 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import boto3
 from aws_lambda_powertools import Logger
+from botocore.config import Config
 from sqlalchemy import Engine
 
 from tarroitus.db import get_engine
@@ -35,7 +37,6 @@ from tarroitus.services.etl.export import (
     snapshot_session,
 )
 from tarroitus.services.etl.location import EVENT_TABLES, SNAPSHOT_TABLES, ParquetLocation
-from tarroitus.services.etl.storage import s3_client
 from tarroitus.settings import Settings
 
 if TYPE_CHECKING:
@@ -48,6 +49,13 @@ MODES = ("incremental", "full")
 LEASE_SECONDS = 1800
 #: No step starts with less time than this left before the deadline.
 DEADLINE_MARGIN = timedelta(seconds=60)
+
+
+def s3_client(settings: Settings) -> "S3Client":
+    """An S3 client for the configured region, sent to `AWS_ENDPOINT_URL` (moto, LocalStack) when set."""
+    endpoint = str(settings.aws_endpoint_url) if settings.aws_endpoint_url else None
+    config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"})
+    return boto3.client("s3", region_name=settings.aws_region, endpoint_url=endpoint, config=config)
 
 
 class EtlStepsFailedError(TarroitusError):
