@@ -55,7 +55,7 @@ def fake_sentry() -> Iterator[tuple[str, RecordedEnvelopes]]:
     recorded = RecordedEnvelopes()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             recorded.add(_decoded(body, self.headers.get("Content-Encoding", "")))
             self.send_response(200)

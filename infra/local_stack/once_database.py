@@ -7,6 +7,7 @@ its items with the fresh simulator's and the ETL would export them. So a one-sho
 second one-shot run while one is still going is refused (PostgreSQL will not drop a database in use).
 """
 
+import logging
 from pathlib import Path
 
 import psycopg
@@ -14,6 +15,8 @@ from psycopg import sql
 
 from tarroitus.embedded_db import start_embedded_server
 from tarroitus.settings import Settings
+
+logger = logging.getLogger("local_stack")
 
 ONCE_SUFFIX = "_once"
 
@@ -35,4 +38,5 @@ def once_database_url(settings: Settings) -> str:
                 f"database {name} is in use by another --once run; wait for it to finish"
             ) from exc
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    logger.info("--once runs against database %s, created anew", name)
     return str(server.get_uri(name)).replace("postgresql://", "postgresql+psycopg://", 1)

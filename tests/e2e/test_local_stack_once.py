@@ -34,16 +34,12 @@ def counts(engine: Engine) -> tuple[int, int]:
 
 
 @pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_ADMIN_URL")), reason="needs the embedded test server")
-def test_once_syncs_into_its_own_database_and_logs_each_function_by_name(
-    committed_db: Engine, tmp_path: Path
-) -> None:
+def test_once_syncs_into_its_own_database_and_logs_each_function_by_name(committed_db: Engine, tmp_path: Path) -> None:
     # Given: the run's database standing for the one a running stack serves (its name in DB_NAME)
     stack_database = committed_db.url.database
     assert stack_database is not None
     before = counts(committed_db)
-    environment = {
-        key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "DB_HOST", "ENV"}
-    }
+    environment = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "DB_HOST", "ENV"}}
     environment.update(EMBEDDED_DB_DIR=str(TEST_DATA_DIR), DB_NAME=stack_database, LOG_LEVEL="INFO")
     environment.pop("POWERTOOLS_METRICS_DISABLED", None)
     once_database = stack_database + "_once"

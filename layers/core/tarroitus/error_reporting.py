@@ -68,7 +68,7 @@ def configure(settings: Settings) -> bool:
     sentry_sdk.init(
         dsn=dsn,
         environment=settings.env,
-        release=settings.sentry_release,
+        release=settings.sentry_release or None,
         send_default_pii=False,
         max_request_body_size="never",
         include_local_variables=False,
