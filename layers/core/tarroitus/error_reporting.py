@@ -63,7 +63,13 @@ def configure(settings: Settings) -> bool:
         _configured = None
     if wanted is None:
         return False
-    import sentry_sdk
+    try:
+        import sentry_sdk
+    except ImportError as exc:
+        raise RuntimeError(
+            "SENTRY_DSN is set but sentry-sdk is missing: deploy with the SentryDsn parameter (it attaches the"
+            " error-reporting layer) or install the project's error-reporting extra"
+        ) from exc
 
     sentry_sdk.init(
         dsn=dsn,
