@@ -31,6 +31,7 @@ from tarroitus.api.routes import (
 )
 from tarroitus.api.security_headers import SecurityHeadersMiddleware
 from tarroitus.domain import SyncMode
+from tarroitus.error_reporting import configure as configure_error_reporting
 from tarroitus.settings import Settings, get_settings
 
 API_V1_PREFIX = "/api/v1"
@@ -54,6 +55,7 @@ def start_sync_job(
 def create_app(settings: Settings | None = None, *, sync_starter: SyncStarter = start_sync_job) -> FastAPI:
     """Build the app; no I/O happens until the first request. `sync_starter` starts a sync run on demand."""
     settings = settings or get_settings()
+    configure_error_reporting(settings)
     app = FastAPI(
         title="Tarroitus",
         summary="Label data, print events, Sierra sync and writeback for a library relabelling project.",
