@@ -29,7 +29,13 @@ from tarroitus.errors import BadRequestError
 from tarroitus.models import JobState, SyncUpload
 from tarroitus.repositories.item_upserts import ItemStage, StagedRowError
 from tarroitus.services.sync.item_mapping import LegacyRows, RowError, legacy_columns
-from tarroitus.services.sync.state import begin_full_sync, complete_full_sync, current_mode, lock_sync_state
+from tarroitus.services.sync.state import (
+    begin_full_sync,
+    check_sync_timestamp,
+    complete_full_sync,
+    current_mode,
+    lock_sync_state,
+)
 from tarroitus.services.upload_streams import (
     GZIP_MAGIC,
     PARQUET_MAGIC,
@@ -152,6 +158,31 @@ def read_parquet(data: bytes, cap: InflatedSize) -> LegacyUploadReader:
     parquet = ParquetReader(data, cap, code="bad_parquet", unavailable=_PARQUET_UNAVAILABLE)
     records = ((batch.first_row + offset, row) for batch in parquet.batches() for offset, row in enumerate(batch.rows))
     return LegacyUploadReader(parquet.columns, records, unit="row")
+
+
+def apply_agent_upload(
+    session: Session,
+    settings: Settings,
+    *,
+    upload: Reader,
+    timestamp: datetime | None,
+    client_id: uuid.UUID,
+    allowed_formats: Sequence[UploadFormat] = ("tsv.gz", "parquet"),
+) -> UploadResult:
+    """A sync agent's upload under the settings' limits: its timestamp checked first, then the batch applied."""
+    if timestamp is not None:
+        check_sync_timestamp(
+            timestamp, now=datetime.now(UTC), max_future_seconds=settings.sync_timestamp_max_future_seconds
+        )
+    return apply_sync_upload(
+        session,
+        upload=upload,
+        timestamp=timestamp,
+        batch_size=settings.full_sync_batch_size,
+        max_inflated_bytes=settings.max_upload_inflated_bytes,
+        client_id=client_id,
+        allowed_formats=allowed_formats,
+    )
 
 
 @tracer.capture_method(capture_response=False)
