@@ -28,7 +28,7 @@ class Deadline:
         return cls(at=clock() + seconds, margin_seconds=margin_seconds, clock=clock)
 
     @classmethod
-    def from_lambda_remaining(cls, remaining_millis: int, *, margin_seconds: float) -> Self:
+    def from_lambda_remaining(cls, remaining_millis: int, *, margin_seconds: float = 0.0) -> Self:
         """The deadline of a Lambda invocation (`context.get_remaining_time_in_millis()`)."""
         return cls.after(remaining_millis / 1000.0, margin_seconds=margin_seconds)
 

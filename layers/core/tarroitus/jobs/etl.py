@@ -64,11 +64,6 @@ class EtlStepsFailedError(TarroitusError):
     code = "etl_steps_failed"
 
 
-def deadline_for(remaining_millis: int) -> Deadline:
-    """The run's deadline from `context.get_remaining_time_in_millis()` (no step starts in its last minute)."""
-    return Deadline.from_lambda_remaining(remaining_millis, margin_seconds=0.0)
-
-
 def run(
     settings: Settings,
     *,

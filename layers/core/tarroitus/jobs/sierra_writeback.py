@@ -29,11 +29,6 @@ DEFAULT_BUDGET_SECONDS = 900.0
 LEASE_GRACE_SECONDS = 60
 
 
-def deadline_for(remaining_millis: int) -> Deadline:
-    """The run's deadline from `context.get_remaining_time_in_millis()` (items stop a client timeout before it)."""
-    return Deadline.from_lambda_remaining(remaining_millis, margin_seconds=0.0)
-
-
 def run(
     settings: Settings,
     *,
