@@ -176,7 +176,10 @@ def post(handler: ModuleType, event: dict[str, Any], *, expected: int) -> None:
 
 def per_row_store(session: Session, reader: LegacyUploadReader) -> None:
     """Store the upload's rows one ORM object at a time: look the item up, then update it or add a new one."""
-    for row in reader.records():
+    for values in (values for chunk in reader.staged_chunks() for values in chunk):
+        row = dict(zip(reader.columns, values[1:], strict=True))
+        if isinstance(row.get("main_entry"), str):
+            row["main_entry"] = json.loads(str(row["main_entry"]))
         item = session.get(Item, row["item_record_id"])
         if item is None:
             session.add(Item(**row))

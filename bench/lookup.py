@@ -265,7 +265,7 @@ def naive_list_by_barcode_for_key(
     for item in session.query(Item).filter(func.lower(Item.barcode) == barcode.lower()).all():
         entry = session.query(WritebackEntry).filter(WritebackEntry.item_record_id == item.item_record_id).first()
         printer = session.query(Client).filter(Client.id == item.last_printed_by).first()
-        rows.append(ItemRow(item, entry, printer.name if printer else None))
+        rows.append(items_repository.item_row_of(item, entry, printer.name if printer else None))
     return caller, sorted(rows, key=lambda row: row.item.item_record_id)
 
 

@@ -124,10 +124,11 @@ def _item_rows() -> Select[Item, WritebackEntry, str]:
 
 
 def _as_rows(rows: Sequence[tuple[Item, WritebackEntry | None, str | None]]) -> list[ItemRow]:
-    return [_as_row(item, writeback, name) for item, writeback, name in rows]
+    return [item_row_of(item, writeback, name) for item, writeback, name in rows]
 
 
-def _as_row(item: Item, writeback: WritebackEntry | None, name: str | None) -> ItemRow:
+def item_row_of(item: Item, writeback: WritebackEntry | None, name: str | None) -> ItemRow:
+    """The read model of a loaded item, its queue entry and the name of its last printer."""
     entry = (
         None if writeback is None else WritebackRecord(*(getattr(writeback, column) for column in _WRITEBACK_COLUMNS))
     )
@@ -204,7 +205,7 @@ def get_row_by_id(session: Session, *, item_record_id: int) -> ItemRow | None:
     """The item with this id, with its writeback entry and last printer's name."""
     statement = _item_rows().where(Item.item_record_id == item_record_id)
     found = session.execute(statement).one_or_none()
-    return None if found is None else _as_row(*found)
+    return None if found is None else item_row_of(*found)
 
 
 def get_by_id(session: Session, *, item_record_id: int) -> Item | None:
