@@ -13,7 +13,7 @@ from graphql import GraphQLError, IntValueNode, ValueNode, print_ast
 from strawberry.scalars import JSON
 
 from tarroitus.api.client_schemas import ClientPublic
-from tarroitus.api.status_schemas import JobStatusPublic, StatusPublic
+from tarroitus.api.status_schemas import ItemProgressPublic, JobStatusPublic, QueueStatusPublic, StatusPublic
 from tarroitus.domain import ClientRole, SyncMode
 from tarroitus.services.items import ItemView, LabelState, WritebackState
 from tarroitus.services.labels.prints import PrintedLabel
@@ -184,23 +184,18 @@ class JobStatusInfo:
     recent_runs: list[JobRunInfo]
 
 
-@strawberry.type(description="Relabelling progress over items that are not deleted")
+@strawberry.experimental.pydantic.type(
+    model=ItemProgressPublic, all_fields=True, description="Relabelling progress over items that are not deleted"
+)
 class ItemProgress:
-    total: int
-    with_classification: int
-    printed: int
-    reprint_needed: int = strawberry.field(description="Printed items whose label is outdated")
-    written_back: int
-    writeback_failed: int = strawberry.field(description="Items whose writeback is dead-lettered")
+    """The REST status's item progress, field for field."""
 
 
-@strawberry.type(description="The writeback queue: entries waiting or being written")
+@strawberry.experimental.pydantic.type(
+    model=QueueStatusPublic, all_fields=True, description="The writeback queue: entries waiting or being written"
+)
 class QueueStatus:
-    depth: int
-    queued: int
-    in_progress: int
-    oldest_queued_at: datetime | None
-    oldest_age_seconds: float | None
+    """The REST status's writeback queue, field for field."""
 
 
 @strawberry.type(description="The backend state")
@@ -309,7 +304,7 @@ def status_of(status: BackendStatus) -> Status:
         server_time=public.server_time,
         sync_mode=public.sync_mode,
         jobs=[job_status_of(job) for job in public.jobs],
-        items=ItemProgress(**public.items.model_dump()),
-        writeback_queue=QueueStatus(**public.writeback_queue.model_dump()),
+        items=ItemProgress.from_pydantic(public.items),
+        writeback_queue=QueueStatus.from_pydantic(public.writeback_queue),
         clients=[client_of(client) for client in public.clients],
     )
