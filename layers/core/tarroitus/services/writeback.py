@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 
 from tarroitus.db import session_scope
 from tarroitus.errors import InvalidInputError
-from tarroitus.models import WritebackAttempt, WritebackEntry
+from tarroitus.models import WritebackAttempt
 from tarroitus.repositories import job_state
 from tarroitus.repositories import writeback as queue
 from tarroitus.repositories.writeback import ClaimedEntry
@@ -207,7 +207,7 @@ class WritebackStatusReport:
     done: int
     dead: int
     oldest_queued_at: datetime | None
-    dead_letters: Sequence[WritebackEntry]
+    dead_letters: Sequence[queue.DeadLetter]
     recent_failures: Sequence[WritebackAttempt]
     last_run: LastRun | None
 
