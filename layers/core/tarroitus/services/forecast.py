@@ -16,12 +16,15 @@ days (`no_recent_labelling`).
 import csv
 import enum
 import io
-from dataclasses import astuple, dataclass, fields
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from tarroitus.repositories import analytics as analytics_repository
+from tarroitus.services.analytics import ReadModel
 
 RATE_DAYS = 7
 COMPARISON_RATE_DAYS = 28
@@ -36,40 +39,40 @@ class NoEstimateReason(enum.StrEnum):
     NO_RECENT_LABELLING = "no_recent_labelling"
 
 
-@dataclass(frozen=True)
-class LabellingForecast:
+class LabellingForecast(ReadModel):
     """The forecast of one location (`scope` "location") or of the whole collection (`scope` "total")."""
 
-    scope: str
+    scope: Literal["total", "location"]
     location_code: str | None
     location_name: str | None
-    items_to_label: int
-    items_labelled: int
-    items_remaining: int
-    items_reprint_needed: int
-    labelled_last_7_days: int
-    labelled_last_28_days: int
-    rate_7_days: float
-    rate_28_days: float
-    days_to_finish: int | None
-    finish_date: date | None
-    no_estimate_reason: NoEstimateReason | None
+    items_to_label: int = Field(description="Items not deleted with a classification to print")
+    items_labelled: int = Field(description="Of those, printed at least once")
+    items_remaining: int = Field(description="items_to_label - items_labelled")
+    items_reprint_needed: int = Field(description="Labelled items whose label is outdated (not in items_remaining)")
+    labelled_last_7_days: int = Field(description="Items first printed in the 7 days (168 h) ending now")
+    labelled_last_28_days: int = Field(description="Items first printed in the 28 days ending now")
+    rate_7_days: float = Field(description="labelled_last_7_days / 7, items per day")
+    rate_28_days: float = Field(description="labelled_last_28_days / 28, items per day")
+    days_to_finish: int | None = Field(description="ceil(items_remaining / rate_7_days); null with a reason")
+    finish_date: date | None = Field(description="today (UTC) + days_to_finish; null with a reason")
+    no_estimate_reason: NoEstimateReason | None = Field(
+        description="Why there is no finish date: nothing_left, or no_recent_labelling (7-day rate zero)"
+    )
 
 
-@dataclass(frozen=True)
-class Forecast:
+class Forecast(ReadModel):
     """The whole collection's forecast and each location's, as of one instant."""
 
     as_of: datetime
     today: date
-    rate_days: int
+    rate_days: int = Field(description="The window (days) of the rate the finish date is computed from")
     total: LabellingForecast
-    by_location: list[LabellingForecast]
+    by_location: Sequence[LabellingForecast]
 
 
 def _forecast(
     *,
-    scope: str,
+    scope: Literal["total", "location"],
     location_code: str | None,
     location_name: str | None,
     to_label: int,
@@ -148,9 +151,9 @@ def forecast_csv(forecast: Forecast) -> str:
     """The forecast as CSV: a header, the total row, then one row per location; empty cells for no value."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([field.name for field in fields(LabellingForecast)])
+    writer.writerow(LabellingForecast.model_fields)
     for entry in [forecast.total, *forecast.by_location]:
-        writer.writerow([_cell(value) for value in astuple(entry)])
+        writer.writerow([_cell(getattr(entry, name)) for name in LabellingForecast.model_fields])
     return buffer.getvalue()
 
 
