@@ -38,18 +38,7 @@ WRITEBACK_FAILURE_OUTCOMES = FAILURE_OUTCOMES
 def refresh_aggregates(session: Session, *, since: datetime | None) -> dict[str, int]:
     """Recompute every aggregate table (daily ones from the UTC day of `since` on); rows written per table."""
     midnight = datetime.combine(since.astimezone(UTC).date(), time.min, tzinfo=UTC) if since is not None else None
-    return {
-        "analytics_prints_daily": analytics_repository.refresh_prints_daily(session, since=midnight),
-        "analytics_writeback_daily": analytics_repository.refresh_writeback_daily(
-            session, since=midnight, failure_outcomes=WRITEBACK_FAILURE_OUTCOMES
-        ),
-        "analytics_writeback_errors": analytics_repository.refresh_writeback_errors(
-            session, since=midnight, failure_outcomes=WRITEBACK_FAILURE_OUTCOMES
-        ),
-        "analytics_progress": analytics_repository.refresh_progress(session),
-        "analytics_classifications": analytics_repository.refresh_classifications(session),
-        "analytics_station_throughput": analytics_repository.refresh_station_throughput(session),
-    }
+    return analytics_repository.refresh_aggregates(session, since=midnight, failure_outcomes=WRITEBACK_FAILURE_OUTCOMES)
 
 
 class ProgressGroup(ReadModel):
