@@ -16,9 +16,9 @@ days (`no_recent_labelling`).
 import csv
 import enum
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from sqlalchemy.orm import Session
@@ -70,18 +70,26 @@ class Forecast(ReadModel):
     by_location: Sequence[LabellingForecast]
 
 
+#: The counts of a location's row (`list_labelling_by_location`), summed for the whole collection.
+LOCATION_COUNTS = (
+    "items_to_label",
+    "items_labelled",
+    "items_reprint_needed",
+    "first_printed_week",
+    "first_printed_month",
+)
+
+
 def _forecast(
-    *,
     scope: Literal["total", "location"],
     location_code: str | None,
     location_name: str | None,
-    to_label: int,
-    labelled: int,
-    reprint_needed: int,
-    week: int,
-    month: int,
+    counts: Mapping[str, Any],
+    *,
     today: date,
 ) -> LabellingForecast:
+    to_label, labelled = counts["items_to_label"], counts["items_labelled"]
+    week, month = counts["first_printed_week"], counts["first_printed_month"]
     remaining = max(0, to_label - labelled)
     if remaining == 0:
         days, reason = None, NoEstimateReason.NOTHING_LEFT
@@ -97,7 +105,7 @@ def _forecast(
         items_to_label=to_label,
         items_labelled=labelled,
         items_remaining=remaining,
-        items_reprint_needed=reprint_needed,
+        items_reprint_needed=counts["items_reprint_needed"],
         labelled_last_7_days=week,
         labelled_last_28_days=month,
         rate_7_days=round(week / RATE_DAYS, 2),
@@ -119,30 +127,10 @@ def read_forecast(session: Session, *, now: datetime) -> Forecast:
         now=moment,
     )
     by_location = [
-        _forecast(
-            scope="location",
-            location_code=row.location_code,
-            location_name=row.location_name,
-            to_label=row.items_to_label,
-            labelled=row.items_labelled,
-            reprint_needed=row.items_reprint_needed,
-            week=row.first_printed_week,
-            month=row.first_printed_month,
-            today=today,
-        )
-        for row in rows
+        _forecast("location", row.location_code, row.location_name, row._asdict(), today=today) for row in rows
     ]
-    total = _forecast(
-        scope="total",
-        location_code=None,
-        location_name=None,
-        to_label=sum(row.items_to_label for row in rows),
-        labelled=sum(row.items_labelled for row in rows),
-        reprint_needed=sum(row.items_reprint_needed for row in rows),
-        week=sum(row.first_printed_week for row in rows),
-        month=sum(row.first_printed_month for row in rows),
-        today=today,
-    )
+    totals = {count: sum(row._mapping[count] for row in rows) for count in LOCATION_COUNTS}
+    total = _forecast("total", None, None, totals, today=today)
     by_location.sort(key=lambda entry: (-entry.items_to_label, entry.location_code or "", entry.location_name or ""))
     return Forecast(as_of=moment, today=today, rate_days=RATE_DAYS, total=total, by_location=by_location)
 
