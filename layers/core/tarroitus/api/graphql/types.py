@@ -28,7 +28,7 @@ from tarroitus.api.status_schemas import (
     QueueStatusPublic,
     StatusPublic,
 )
-from tarroitus.domain import ClientRole, SyncMode
+from tarroitus.domain import ClientRole
 from tarroitus.services.items import ItemView
 from tarroitus.services.labels.prints import PrintedLabel
 from tarroitus.services.status import BackendStatus
@@ -81,7 +81,6 @@ class ClientRefType:
 @strawberry.experimental.pydantic.type(
     model=LabelPublic,
     all_fields=True,
-    name="Label",
     description="The label as printed: classification left-aligned, signum right-aligned",
 )
 class Label:
@@ -91,7 +90,6 @@ class Label:
 @strawberry.experimental.pydantic.type(
     model=LabelStatePublic,
     all_fields=True,
-    name="ItemLabelState",
     description="Whether the label was printed, how often, when and by whom last, and what it shows",
 )
 class ItemLabelState:
@@ -101,7 +99,6 @@ class ItemLabelState:
 @strawberry.experimental.pydantic.type(
     model=WritebackPublic,
     all_fields=True,
-    name="ItemWriteback",
     description="Where the item stands in the queue that writes its call number back to Sierra",
 )
 class ItemWriteback:
@@ -193,14 +190,9 @@ class QueueStatus:
     """The REST status's writeback queue, field for field."""
 
 
-@strawberry.type(description="The backend state")
+@strawberry.experimental.pydantic.type(model=StatusPublic, all_fields=True, description="The backend state")
 class Status:
-    server_time: datetime
-    sync_mode: SyncMode | None
-    jobs: list[JobStatusInfo]
-    items: ItemProgress
-    writeback_queue: QueueStatus
-    clients: list[Client]
+    """The REST status, field for field."""
 
 
 def item_of(view: ItemView) -> Item:
@@ -220,12 +212,4 @@ def client_of(client: object) -> Client:
 
 def status_of(status: BackendStatus) -> Status:
     """The GraphQL view of the backend state, projected from its public (REST) view."""
-    public = StatusPublic.of(status)
-    return Status(
-        server_time=public.server_time,
-        sync_mode=public.sync_mode,
-        jobs=[JobStatusInfo.from_pydantic(job) for job in public.jobs],
-        items=ItemProgress.from_pydantic(public.items),
-        writeback_queue=QueueStatus.from_pydantic(public.writeback_queue),
-        clients=[client_of(client) for client in public.clients],
-    )
+    return Status.from_pydantic(StatusPublic.of(status))
