@@ -7,13 +7,15 @@ transaction, so readers see either the old or the new figures, never a mix.
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Delete, Integer, Row, TextClause, delete, func, select, text
+from sqlalchemy import Integer, Row, column, delete, func, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
+from tarroitus.db import Base
 from tarroitus.models import (
     AnalyticsClassification,
     AnalyticsPrintsDaily,
@@ -78,118 +80,100 @@ def summarise_partitions(session: Session) -> Sequence[Row[Any]]:
     return session.execute(statement).all()
 
 
-def _replace(session: Session, deletion: Delete, insertion: TextClause, params: dict[str, Any] | None = None) -> int:
-    """Run `deletion`, then `insertion` (an INSERT ... SELECT); the number of rows inserted."""
+@dataclass(frozen=True)
+class _Aggregate:
+    """An aggregate table and the INSERT ... SELECT that fills it.
+
+    A daily table (`event_time` set) is replaced from a UTC day on: its `insert` holds `{since}`, the
+    condition on the event time it is read from.
+    """
+
+    model: type[Base]
+    insert: str
+    event_time: str | None = None
+
+
+_AGGREGATES = (
+    _Aggregate(
+        AnalyticsPrintsDaily,
+        "INSERT INTO analytics_prints_daily (day, client_id, client_name, labels)"
+        " SELECT (e.printed_at AT TIME ZONE 'UTC')::date, e.client_id, c.name, count(*)"
+        " FROM label_events e LEFT JOIN clients c ON c.id = e.client_id WHERE {since}"
+        " GROUP BY 1, 2, 3",
+        event_time="e.printed_at",
+    ),
+    _Aggregate(
+        AnalyticsWritebackDaily,
+        "INSERT INTO analytics_writeback_daily (day, succeeded, failed, items)"
+        " SELECT (attempted_at AT TIME ZONE 'UTC')::date,"
+        " count(*) FILTER (WHERE outcome <> ALL(:failures)), count(*) FILTER (WHERE outcome = ANY(:failures)),"
+        " count(DISTINCT item_record_id) FROM writeback_attempts WHERE {since} GROUP BY 1",
+        event_time="attempted_at",
+    ),
+    _Aggregate(
+        AnalyticsWritebackError,
+        "INSERT INTO analytics_writeback_errors (day, sierra_code, http_status, failures, last_error)"
+        " SELECT (attempted_at AT TIME ZONE 'UTC')::date, sierra_code, http_status, count(*),"
+        " (array_agg(error ORDER BY attempted_at DESC, id DESC))[1]"
+        " FROM writeback_attempts WHERE {since} AND outcome = ANY(:failures) GROUP BY 1, 2, 3",
+        event_time="attempted_at",
+    ),
+    # Items total, labelled (printed at least once), written back and needing a reprint, per location and item type.
+    _Aggregate(
+        AnalyticsProgress,
+        "INSERT INTO analytics_progress (location_code, location_name, itype_code_num, item_type_name,"
+        " items_total, items_labelled, items_written_back, items_reprint_needed)"
+        " SELECT i.location_code, i.location_name, i.itype_code_num, i.item_type_name, count(*),"
+        " count(p.item_record_id), count(*) FILTER (WHERE w.status = 'done'),"
+        " count(*) FILTER (WHERE i.reprint_needed)"
+        " FROM items i"
+        " LEFT JOIN (SELECT DISTINCT item_record_id FROM label_events) p ON p.item_record_id = i.item_record_id"
+        " LEFT JOIN writeback_queue w ON w.item_record_id = i.item_record_id"
+        " WHERE NOT i.deleted GROUP BY 1, 2, 3, 4",
+    ),
+    _Aggregate(
+        AnalyticsClassification,
+        "INSERT INTO analytics_classifications (classification, labels)"
+        " SELECT classification, count(*) FROM label_events GROUP BY 1",
+    ),
+    # Per station: labels, active days and hours, the busiest hour, the first and last print.
+    _Aggregate(
+        AnalyticsStationThroughput,
+        "WITH hourly AS ("
+        "  SELECT client_id, date_trunc('hour', printed_at AT TIME ZONE 'UTC') AS hour, count(*) AS labels,"
+        "  min(printed_at) AS first_at, max(printed_at) AS last_at FROM label_events GROUP BY 1, 2)"
+        " INSERT INTO analytics_station_throughput (client_id, client_name, labels, active_days, active_hours,"
+        " busiest_hour_labels, first_printed_at, last_printed_at)"
+        " SELECT h.client_id, c.name, sum(h.labels), count(DISTINCT h.hour::date), count(*), max(h.labels),"
+        " min(h.first_at), max(h.last_at)"
+        " FROM hourly h LEFT JOIN clients c ON c.id = h.client_id GROUP BY 1, 2",
+    ),
+)
+
+
+def refresh_aggregates(session: Session, *, since: datetime | None, failure_outcomes: Sequence[str]) -> dict[str, int]:
+    """Replace every aggregate table, the daily ones from `since` (a UTC midnight; None: everything); rows
+    inserted per table. Writeback attempts with one of `failure_outcomes` count as failures."""
+    return {
+        aggregate.model.__tablename__: _replace(session, aggregate, since=since, failure_outcomes=failure_outcomes)
+        for aggregate in _AGGREGATES
+    }
+
+
+def _replace(
+    session: Session, aggregate: _Aggregate, *, since: datetime | None, failure_outcomes: Sequence[str]
+) -> int:
+    """Delete the table's rows (a daily table's from the day of `since` on), then insert them again; the number
+    of rows inserted."""
+    deletion = delete(aggregate.model)
+    insertion = aggregate.insert
+    if aggregate.event_time is not None:
+        if since is not None:
+            deletion = deletion.where(column("day") >= since.date())
+        insertion = insertion.format(since=f"{aggregate.event_time} >= :since" if since is not None else "TRUE")
     session.execute(deletion)
-    result = session.execute(insertion, params or {})
+    result = session.execute(text(insertion), {"since": since, "failures": list(failure_outcomes)})
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _since(column: str, since: datetime | None) -> tuple[str, dict[str, Any]]:
-    return (f" WHERE {column} >= :since", {"since": since}) if since is not None else ("", {})
-
-
-def refresh_prints_daily(session: Session, *, since: datetime | None) -> int:
-    """Replace labels per day and client from `since` (a UTC midnight; None: everything)."""
-    where, params = _since("e.printed_at", since)
-    return _replace(
-        session,
-        delete(AnalyticsPrintsDaily).where(*_day_from(AnalyticsPrintsDaily.day, since)),
-        text(
-            "INSERT INTO analytics_prints_daily (day, client_id, client_name, labels)"
-            " SELECT (e.printed_at AT TIME ZONE 'UTC')::date, e.client_id, c.name, count(*)"
-            f" FROM label_events e LEFT JOIN clients c ON c.id = e.client_id{where}"
-            " GROUP BY 1, 2, 3"
-        ),
-        params,
-    )
-
-
-def refresh_writeback_daily(session: Session, *, since: datetime | None, failure_outcomes: Sequence[str]) -> int:
-    """Replace writeback successes, failures (attempts with one of `failure_outcomes`) and items per day."""
-    where, params = _since("attempted_at", since)
-    return _replace(
-        session,
-        delete(AnalyticsWritebackDaily).where(*_day_from(AnalyticsWritebackDaily.day, since)),
-        text(
-            "INSERT INTO analytics_writeback_daily (day, succeeded, failed, items)"
-            " SELECT (attempted_at AT TIME ZONE 'UTC')::date,"
-            " count(*) FILTER (WHERE outcome <> ALL(:failures)), count(*) FILTER (WHERE outcome = ANY(:failures)),"
-            f" count(DISTINCT item_record_id) FROM writeback_attempts{where} GROUP BY 1"
-        ),
-        {"failures": list(failure_outcomes), **params},
-    )
-
-
-def refresh_writeback_errors(session: Session, *, since: datetime | None, failure_outcomes: Sequence[str]) -> int:
-    """Replace failed attempts per day, Sierra code and HTTP status (with the latest message) from `since`."""
-    where, params = _since("attempted_at", since)
-    condition = (where + " AND" if where else " WHERE") + " outcome = ANY(:failures)"
-    return _replace(
-        session,
-        delete(AnalyticsWritebackError).where(*_day_from(AnalyticsWritebackError.day, since)),
-        text(
-            "INSERT INTO analytics_writeback_errors (day, sierra_code, http_status, failures, last_error)"
-            " SELECT (attempted_at AT TIME ZONE 'UTC')::date, sierra_code, http_status, count(*),"
-            " (array_agg(error ORDER BY attempted_at DESC, id DESC))[1]"
-            f" FROM writeback_attempts{condition} GROUP BY 1, 2, 3"
-        ),
-        {"failures": list(failure_outcomes), **params},
-    )
-
-
-def refresh_progress(session: Session) -> int:
-    """Replace items total, labelled (printed at least once), written back and needing a reprint, per location
-    and item type."""
-    return _replace(
-        session,
-        delete(AnalyticsProgress),
-        text(
-            "INSERT INTO analytics_progress (location_code, location_name, itype_code_num, item_type_name,"
-            " items_total, items_labelled, items_written_back, items_reprint_needed)"
-            " SELECT i.location_code, i.location_name, i.itype_code_num, i.item_type_name, count(*),"
-            " count(p.item_record_id), count(*) FILTER (WHERE w.status = 'done'),"
-            " count(*) FILTER (WHERE i.reprint_needed)"
-            " FROM items i"
-            " LEFT JOIN (SELECT DISTINCT item_record_id FROM label_events) p ON p.item_record_id = i.item_record_id"
-            " LEFT JOIN writeback_queue w ON w.item_record_id = i.item_record_id"
-            " WHERE NOT i.deleted GROUP BY 1, 2, 3, 4"
-        ),
-    )
-
-
-def refresh_classifications(session: Session) -> int:
-    """Replace printed labels per classification."""
-    return _replace(
-        session,
-        delete(AnalyticsClassification),
-        text(
-            "INSERT INTO analytics_classifications (classification, labels)"
-            " SELECT classification, count(*) FROM label_events GROUP BY 1"
-        ),
-    )
-
-
-def refresh_station_throughput(session: Session) -> int:
-    """Replace per-station labels, active days and hours, busiest hour, first and last print."""
-    return _replace(
-        session,
-        delete(AnalyticsStationThroughput),
-        text(
-            "WITH hourly AS ("
-            "  SELECT client_id, date_trunc('hour', printed_at AT TIME ZONE 'UTC') AS hour, count(*) AS labels,"
-            "  min(printed_at) AS first_at, max(printed_at) AS last_at FROM label_events GROUP BY 1, 2)"
-            " INSERT INTO analytics_station_throughput (client_id, client_name, labels, active_days, active_hours,"
-            " busiest_hour_labels, first_printed_at, last_printed_at)"
-            " SELECT h.client_id, c.name, sum(h.labels), count(DISTINCT h.hour::date), count(*), max(h.labels),"
-            " min(h.first_at), max(h.last_at)"
-            " FROM hourly h LEFT JOIN clients c ON c.id = h.client_id GROUP BY 1, 2"
-        ),
-    )
-
-
-def _day_from(column: Any, since: datetime | None) -> list[Any]:
-    return [column >= since.date()] if since is not None else []
 
 
 def list_progress(session: Session) -> Sequence[AnalyticsProgress]:

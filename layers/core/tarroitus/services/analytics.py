@@ -4,12 +4,12 @@ Polars-free on purpose: the API function imports this module and has no analytic
 """
 
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from aws_lambda_powertools import Tracer
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from tarroitus.domain import ETL_JOB_NAME
@@ -23,6 +23,13 @@ from tarroitus.settings import Settings
 
 tracer = Tracer(auto_patch=False)
 
+
+class ReadModel(BaseModel):
+    """An analytics result: its fields are written here once; the REST schemas and GraphQL types derive from it."""
+
+    model_config = ConfigDict(frozen=True)
+
+
 #: Writeback attempt outcomes that count as failures; any other ("written", "skipped_as_done") is a success.
 WRITEBACK_FAILURE_OUTCOMES = FAILURE_OUTCOMES
 
@@ -31,22 +38,10 @@ WRITEBACK_FAILURE_OUTCOMES = FAILURE_OUTCOMES
 def refresh_aggregates(session: Session, *, since: datetime | None) -> dict[str, int]:
     """Recompute every aggregate table (daily ones from the UTC day of `since` on); rows written per table."""
     midnight = datetime.combine(since.astimezone(UTC).date(), time.min, tzinfo=UTC) if since is not None else None
-    return {
-        "analytics_prints_daily": analytics_repository.refresh_prints_daily(session, since=midnight),
-        "analytics_writeback_daily": analytics_repository.refresh_writeback_daily(
-            session, since=midnight, failure_outcomes=WRITEBACK_FAILURE_OUTCOMES
-        ),
-        "analytics_writeback_errors": analytics_repository.refresh_writeback_errors(
-            session, since=midnight, failure_outcomes=WRITEBACK_FAILURE_OUTCOMES
-        ),
-        "analytics_progress": analytics_repository.refresh_progress(session),
-        "analytics_classifications": analytics_repository.refresh_classifications(session),
-        "analytics_station_throughput": analytics_repository.refresh_station_throughput(session),
-    }
+    return analytics_repository.refresh_aggregates(session, since=midnight, failure_outcomes=WRITEBACK_FAILURE_OUTCOMES)
 
 
-@dataclass(frozen=True)
-class ProgressGroup:
+class ProgressGroup(ReadModel):
     """Items, labelled, written-back and needing a reprint, of one location or item type."""
 
     code: str | None
@@ -57,26 +52,26 @@ class ProgressGroup:
     items_reprint_needed: int
 
 
-@dataclass(frozen=True)
-class Progress:
+class Progress(ReadModel):
     """The project's progress: totals, by location and by item type."""
 
     items_total: int
     items_labelled: int
     items_written_back: int
     items_reprint_needed: int
-    by_location: list[ProgressGroup]
-    by_item_type: list[ProgressGroup]
+    by_location: Sequence[ProgressGroup]
+    by_item_type: Sequence[ProgressGroup]
+
+
+#: The counts of a progress row, summed over a group and over all rows.
+PROGRESS_COUNTS = ("items_total", "items_labelled", "items_written_back", "items_reprint_needed")
 
 
 def read_progress(session: Session) -> Progress:
     """Items labelled, written back and needing a reprint against the total, overall, per location and item type."""
     rows = analytics_repository.list_progress(session)
     return Progress(
-        items_total=sum(row.items_total for row in rows),
-        items_labelled=sum(row.items_labelled for row in rows),
-        items_written_back=sum(row.items_written_back for row in rows),
-        items_reprint_needed=sum(row.items_reprint_needed for row in rows),
+        **{count: sum(getattr(row, count) for row in rows) for count in PROGRESS_COUNTS},
         by_location=_group(rows, lambda row: (row.location_code, row.location_name)),
         by_item_type=_group(
             rows, lambda row: (str(row.itype_code_num) if row.itype_code_num is not None else None, row.item_type_name)
@@ -87,19 +82,16 @@ def read_progress(session: Session) -> Progress:
 def _group(
     rows: Iterable[AnalyticsProgress], key: Callable[[AnalyticsProgress], tuple[str | None, str | None]]
 ) -> list[ProgressGroup]:
-    totals: dict[tuple[str | None, str | None], list[int]] = {}
+    totals: dict[tuple[str | None, str | None], dict[str, int]] = {}
     for row in rows:
-        sums = totals.setdefault(key(row), [0, 0, 0, 0])
-        sums[0] += row.items_total
-        sums[1] += row.items_labelled
-        sums[2] += row.items_written_back
-        sums[3] += row.items_reprint_needed
-    groups = [ProgressGroup(code, name, *sums) for (code, name), sums in totals.items()]
+        sums = totals.setdefault(key(row), dict.fromkeys(PROGRESS_COUNTS, 0))
+        for count in PROGRESS_COUNTS:
+            sums[count] += getattr(row, count)
+    groups = [ProgressGroup(code=code, name=name, **sums) for (code, name), sums in totals.items()]
     return sorted(groups, key=lambda group: (-group.items_total, group.code or "", group.name or ""))
 
 
-@dataclass(frozen=True)
-class DayPrints:
+class DayPrints(ReadModel):
     """Labels printed on one UTC day, and by how many clients."""
 
     day: date
@@ -116,8 +108,7 @@ def read_prints_per_day(
     return [DayPrints(day=row.day, labels=int(row.labels), clients=int(row.clients)) for row in rows]
 
 
-@dataclass(frozen=True)
-class StationThroughput:
+class StationThroughput(ReadModel):
     """One printer station's output."""
 
     client_id: uuid.UUID | None
@@ -149,8 +140,7 @@ def read_client_throughput(session: Session) -> list[StationThroughput]:
     ]
 
 
-@dataclass(frozen=True)
-class WritebackDay:
+class WritebackDay(ReadModel):
     """Writeback attempts of one UTC day."""
 
     day: date
@@ -159,8 +149,7 @@ class WritebackDay:
     items: int
 
 
-@dataclass(frozen=True)
-class WritebackErrorCount:
+class WritebackErrorCount(ReadModel):
     """How often one Sierra error (code and HTTP status) failed a writeback, with its latest message."""
 
     sierra_code: int | None
@@ -169,12 +158,11 @@ class WritebackErrorCount:
     last_error: str | None
 
 
-@dataclass(frozen=True)
-class WritebackFailures:
+class WritebackFailures(ReadModel):
     """Writeback outcomes per day and the most frequent errors over the range."""
 
-    days: list[WritebackDay]
-    top_errors: list[WritebackErrorCount]
+    days: Sequence[WritebackDay]
+    top_errors: Sequence[WritebackErrorCount]
 
 
 def read_writeback_failures(
@@ -198,8 +186,7 @@ def read_writeback_failures(
     )
 
 
-@dataclass(frozen=True)
-class ClassificationShare:
+class ClassificationShare(ReadModel):
     """Labels printed with one classification (or classification prefix)."""
 
     classification: str
@@ -207,12 +194,11 @@ class ClassificationShare:
     share: float
 
 
-@dataclass(frozen=True)
-class ClassificationDistribution:
+class ClassificationDistribution(ReadModel):
     """The most printed classifications and the total they are shares of."""
 
     total_labels: int
-    classifications: list[ClassificationShare]
+    classifications: Sequence[ClassificationShare]
 
 
 def read_classification_distribution(
@@ -234,12 +220,11 @@ def read_classification_distribution(
     )
 
 
-@dataclass(frozen=True)
-class TableStatus:
+class TableStatus(ReadModel):
     """What the Parquet export holds of one table."""
 
     table: str
-    kind: str
+    kind: str = Field(description='"snapshot" (rows of the newest day) or "events" (rows of all days)')
     location: str
     first_dt: date | None
     last_dt: date | None
@@ -248,8 +233,7 @@ class TableStatus:
     bytes: int
 
 
-@dataclass(frozen=True)
-class EtlRunStatus:
+class EtlRunStatus(ReadModel):
     """One ETL run as recorded by the job bookkeeping."""
 
     started_at: datetime
@@ -259,14 +243,13 @@ class EtlRunStatus:
     error: str | None
 
 
-@dataclass(frozen=True)
-class DataStatus:
+class DataStatus(ReadModel):
     """The analysable history: date range, rows per table, the last run and where the files are."""
 
     location: str | None
     first_dt: date | None
     last_dt: date | None
-    tables: list[TableStatus]
+    tables: Sequence[TableStatus]
     last_run: EtlRunStatus | None
     exported_until: datetime | None
 

@@ -16,12 +16,15 @@ days (`no_recent_labelling`).
 import csv
 import enum
 import io
-from dataclasses import astuple, dataclass, fields
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
 
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from tarroitus.repositories import analytics as analytics_repository
+from tarroitus.services.analytics import ReadModel
 
 RATE_DAYS = 7
 COMPARISON_RATE_DAYS = 28
@@ -36,49 +39,57 @@ class NoEstimateReason(enum.StrEnum):
     NO_RECENT_LABELLING = "no_recent_labelling"
 
 
-@dataclass(frozen=True)
-class LabellingForecast:
+class LabellingForecast(ReadModel):
     """The forecast of one location (`scope` "location") or of the whole collection (`scope` "total")."""
 
-    scope: str
+    scope: Literal["total", "location"]
     location_code: str | None
     location_name: str | None
-    items_to_label: int
-    items_labelled: int
-    items_remaining: int
-    items_reprint_needed: int
-    labelled_last_7_days: int
-    labelled_last_28_days: int
-    rate_7_days: float
-    rate_28_days: float
-    days_to_finish: int | None
-    finish_date: date | None
-    no_estimate_reason: NoEstimateReason | None
+    items_to_label: int = Field(description="Items not deleted with a classification to print")
+    items_labelled: int = Field(description="Of those, printed at least once")
+    items_remaining: int = Field(description="items_to_label - items_labelled")
+    items_reprint_needed: int = Field(description="Labelled items whose label is outdated (not in items_remaining)")
+    labelled_last_7_days: int = Field(description="Items first printed in the 7 days (168 h) ending now")
+    labelled_last_28_days: int = Field(description="Items first printed in the 28 days ending now")
+    rate_7_days: float = Field(description="labelled_last_7_days / 7, items per day")
+    rate_28_days: float = Field(description="labelled_last_28_days / 28, items per day")
+    days_to_finish: int | None = Field(description="ceil(items_remaining / rate_7_days); null with a reason")
+    finish_date: date | None = Field(description="today (UTC) + days_to_finish; null with a reason")
+    no_estimate_reason: NoEstimateReason | None = Field(
+        description="Why there is no finish date: nothing_left, or no_recent_labelling (7-day rate zero)"
+    )
 
 
-@dataclass(frozen=True)
-class Forecast:
+class Forecast(ReadModel):
     """The whole collection's forecast and each location's, as of one instant."""
 
     as_of: datetime
     today: date
-    rate_days: int
+    rate_days: int = Field(description="The window (days) of the rate the finish date is computed from")
     total: LabellingForecast
-    by_location: list[LabellingForecast]
+    by_location: Sequence[LabellingForecast]
+
+
+#: The counts of a location's row (`list_labelling_by_location`), summed for the whole collection.
+LOCATION_COUNTS = (
+    "items_to_label",
+    "items_labelled",
+    "items_reprint_needed",
+    "first_printed_week",
+    "first_printed_month",
+)
 
 
 def _forecast(
-    *,
-    scope: str,
+    scope: Literal["total", "location"],
     location_code: str | None,
     location_name: str | None,
-    to_label: int,
-    labelled: int,
-    reprint_needed: int,
-    week: int,
-    month: int,
+    counts: Mapping[str, Any],
+    *,
     today: date,
 ) -> LabellingForecast:
+    to_label, labelled = counts["items_to_label"], counts["items_labelled"]
+    week, month = counts["first_printed_week"], counts["first_printed_month"]
     remaining = max(0, to_label - labelled)
     if remaining == 0:
         days, reason = None, NoEstimateReason.NOTHING_LEFT
@@ -94,7 +105,7 @@ def _forecast(
         items_to_label=to_label,
         items_labelled=labelled,
         items_remaining=remaining,
-        items_reprint_needed=reprint_needed,
+        items_reprint_needed=counts["items_reprint_needed"],
         labelled_last_7_days=week,
         labelled_last_28_days=month,
         rate_7_days=round(week / RATE_DAYS, 2),
@@ -116,30 +127,10 @@ def read_forecast(session: Session, *, now: datetime) -> Forecast:
         now=moment,
     )
     by_location = [
-        _forecast(
-            scope="location",
-            location_code=row.location_code,
-            location_name=row.location_name,
-            to_label=row.items_to_label,
-            labelled=row.items_labelled,
-            reprint_needed=row.items_reprint_needed,
-            week=row.first_printed_week,
-            month=row.first_printed_month,
-            today=today,
-        )
-        for row in rows
+        _forecast("location", row.location_code, row.location_name, row._asdict(), today=today) for row in rows
     ]
-    total = _forecast(
-        scope="total",
-        location_code=None,
-        location_name=None,
-        to_label=sum(row.items_to_label for row in rows),
-        labelled=sum(row.items_labelled for row in rows),
-        reprint_needed=sum(row.items_reprint_needed for row in rows),
-        week=sum(row.first_printed_week for row in rows),
-        month=sum(row.first_printed_month for row in rows),
-        today=today,
-    )
+    totals = {count: sum(row._mapping[count] for row in rows) for count in LOCATION_COUNTS}
+    total = _forecast("total", None, None, totals, today=today)
     by_location.sort(key=lambda entry: (-entry.items_to_label, entry.location_code or "", entry.location_name or ""))
     return Forecast(as_of=moment, today=today, rate_days=RATE_DAYS, total=total, by_location=by_location)
 
@@ -148,9 +139,9 @@ def forecast_csv(forecast: Forecast) -> str:
     """The forecast as CSV: a header, the total row, then one row per location; empty cells for no value."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([field.name for field in fields(LabellingForecast)])
+    writer.writerow(LabellingForecast.model_fields)
     for entry in [forecast.total, *forecast.by_location]:
-        writer.writerow([_cell(value) for value in astuple(entry)])
+        writer.writerow([_cell(getattr(entry, name)) for name in LabellingForecast.model_fields])
     return buffer.getvalue()
 
 

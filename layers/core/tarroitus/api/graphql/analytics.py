@@ -5,13 +5,28 @@ for labels per day and the finish-date forecast, live from the operational table
 """
 
 import uuid
-from dataclasses import asdict
 from datetime import UTC, date, datetime
-from typing import Annotated, cast
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
+from tarroitus.api.analytics_schemas import (
+    ClassificationDistributionPublic,
+    ClassificationSharePublic,
+    DataStatusPublic,
+    DayPrintsPublic,
+    EtlRunPublic,
+    ForecastPublic,
+    LabellingForecastPublic,
+    ProgressGroupPublic,
+    ProgressPublic,
+    StationThroughputPublic,
+    TableStatusPublic,
+    WritebackDayPublic,
+    WritebackErrorPublic,
+    WritebackFailuresPublic,
+)
 from tarroitus.api.graphql.context import GraphQLContext
 from tarroitus.api.graphql.limits import bounded
 from tarroitus.services import analytics as analytics_service
@@ -22,156 +37,131 @@ DateFrom = Annotated[date | None, strawberry.argument(description="First UTC day
 DateTo = Annotated[date | None, strawberry.argument(description="Last UTC day, inclusive")]
 
 
-@strawberry.type(description="Items, labelled, written-back and needing a reprint, of one location or item type")
+@strawberry.experimental.pydantic.type(
+    model=ProgressGroupPublic,
+    all_fields=True,
+    description="Items, labelled, written-back and needing a reprint, of one location or item type",
+)
 class ProgressGroup:
-    code: str | None
-    name: str | None
-    items_total: int
-    items_labelled: int
-    items_written_back: int
-    items_reprint_needed: int
+    """A progress group of the REST analytics, field for field."""
 
 
-@strawberry.type(description="Items labelled, written back and needing a reprint against all items not deleted")
+@strawberry.experimental.pydantic.type(
+    model=ProgressPublic,
+    all_fields=True,
+    description="Items labelled, written back and needing a reprint against all items not deleted",
+)
 class AnalyticsProgress:
-    items_total: int
-    items_labelled: int
-    items_written_back: int
-    items_reprint_needed: int
-    by_location: list[ProgressGroup]
-    by_item_type: list[ProgressGroup]
+    """The REST progress, field for field."""
 
 
-@strawberry.type(description="Labels printed on one UTC day, and by how many clients")
+@strawberry.experimental.pydantic.type(
+    model=DayPrintsPublic, all_fields=True, description="Labels printed on one UTC day, and by how many clients"
+)
 class DayPrints:
-    day: date
-    labels: int
-    clients: int
+    """A day of the REST labels per day, field for field."""
 
 
-@strawberry.type(description="One client's printing: totals, active days and hours, busiest hour")
+@strawberry.experimental.pydantic.type(
+    model=StationThroughputPublic,
+    all_fields=True,
+    description="One client's printing: totals, active days and hours, busiest hour",
+)
 class StationThroughput:
-    client_id: uuid.UUID | None
-    client_name: str | None
-    labels: int
-    active_days: int
-    active_hours: int
-    labels_per_active_hour: float
-    busiest_hour_labels: int
-    first_printed_at: datetime
-    last_printed_at: datetime
+    """A client of the REST throughput, field for field."""
 
 
-@strawberry.type(description="Writeback attempts on one UTC day")
+@strawberry.experimental.pydantic.type(
+    model=WritebackDayPublic, all_fields=True, description="Writeback attempts on one UTC day"
+)
 class WritebackDay:
-    day: date
-    succeeded: int
-    failed: int
-    items: int
+    """A day of the REST writeback failures, field for field."""
 
 
-@strawberry.type(description="One Sierra error over the range: how often, and its latest message")
+@strawberry.experimental.pydantic.type(
+    model=WritebackErrorPublic,
+    all_fields=True,
+    description="One Sierra error over the range: how often, and its latest message",
+)
 class WritebackErrorCount:
-    sierra_code: int | None
-    http_status: int | None
-    failures: int
-    last_error: str | None
+    """An error of the REST writeback failures, field for field."""
 
 
-@strawberry.type(description="Writeback successes and failures per day, and the most frequent Sierra errors")
+@strawberry.experimental.pydantic.type(
+    model=WritebackFailuresPublic,
+    all_fields=True,
+    description="Writeback successes and failures per day, and the most frequent Sierra errors",
+)
 class WritebackFailures:
-    days: list[WritebackDay]
-    top_errors: list[WritebackErrorCount]
+    """The REST writeback failures, field for field."""
 
 
-@strawberry.type(description="Labels printed with one classification (or prefix) and their share of all labels")
+@strawberry.experimental.pydantic.type(
+    model=ClassificationSharePublic,
+    all_fields=True,
+    description="Labels printed with one classification (or prefix) and their share of all labels",
+)
 class ClassificationShare:
-    classification: str
-    labels: int
-    share: float
+    """A classification of the REST distribution, field for field."""
 
 
-@strawberry.type(description="The most printed classifications")
+@strawberry.experimental.pydantic.type(
+    model=ClassificationDistributionPublic, all_fields=True, description="The most printed classifications"
+)
 class ClassificationDistribution:
-    total_labels: int
-    classifications: list[ClassificationShare]
+    """The REST classification distribution, field for field."""
 
 
-@strawberry.type(description="What the Parquet export holds of one table")
+@strawberry.experimental.pydantic.type(
+    model=TableStatusPublic, all_fields=True, description="What the Parquet export holds of one table"
+)
 class TableStatus:
-    table: str
-    kind: str = strawberry.field(description='"snapshot" (rows of the newest day) or "events" (rows of all days)')
-    location: str
-    first_dt: date | None
-    last_dt: date | None
-    partitions: int
-    rows: int
-    bytes: int
+    """A table of the REST data status, field for field."""
 
 
-@strawberry.type(description="One ETL run with its per-step counts and outcomes")
+@strawberry.experimental.pydantic.type(
+    model=EtlRunPublic, all_fields=True, description="One ETL run with its per-step counts and outcomes"
+)
 class EtlRun:
-    started_at: datetime
-    finished_at: datetime | None
-    outcome: str
+    """The REST data status's last run; its counts as a JSON object."""
+
     counts: JSON
-    error: str | None
 
 
-@strawberry.type(description="What the Parquet history holds and where; query it with Athena for anything more")
+@strawberry.experimental.pydantic.type(
+    model=DataStatusPublic,
+    all_fields=True,
+    description="What the Parquet history holds and where; query it with Athena for anything more",
+)
 class DataStatus:
-    location: str | None
-    first_dt: date | None
-    last_dt: date | None
-    tables: list[TableStatus]
-    last_run: EtlRun | None
-    exported_until: datetime | None
+    """The REST data status, field for field."""
 
 
-@strawberry.type(description="The forecast of one location (scope location) or the whole collection (scope total)")
+@strawberry.experimental.pydantic.type(
+    model=LabellingForecastPublic,
+    all_fields=True,
+    description="The forecast of one location (scope location) or the whole collection (scope total)",
+)
 class LabellingForecast:
+    """A forecast of the REST forecast; its scope and reason as strings."""
+
     scope: str
-    location_code: str | None
-    location_name: str | None
-    items_to_label: int = strawberry.field(description="Items not deleted with a classification to print")
-    items_labelled: int = strawberry.field(description="Of those, printed at least once")
-    items_remaining: int
-    items_reprint_needed: int
-    labelled_last_7_days: int = strawberry.field(description="Items first printed in the 7 days ending now")
-    labelled_last_28_days: int = strawberry.field(description="Items first printed in the 28 days ending now")
-    rate_7_days: float
-    rate_28_days: float
-    days_to_finish: int | None
-    finish_date: date | None = strawberry.field(description="today (UTC) + ceil(remaining / 7-day rate)")
-    no_estimate_reason: str | None = strawberry.field(
-        description="Why there is no finish date: nothing_left, or no_recent_labelling (7-day rate zero)"
-    )
+    no_estimate_reason: str | None
 
 
-@strawberry.type(description="The finish-date forecast, counted live: overall and per location, largest first")
+@strawberry.experimental.pydantic.type(
+    model=ForecastPublic,
+    all_fields=True,
+    description="The finish-date forecast, counted live: overall and per location, largest first",
+)
 class Forecast:
-    as_of: datetime
-    today: date
-    rate_days: int
-    total: LabellingForecast
-    by_location: list[LabellingForecast]
-
-
-def _progress_group(group: analytics_service.ProgressGroup) -> ProgressGroup:
-    return ProgressGroup(**asdict(group))
+    """The REST forecast, field for field."""
 
 
 def resolve_progress(info: Context) -> AnalyticsProgress:
     """Progress from the aggregate tables."""
     progress = analytics_service.read_progress(info.context.session)
-    return AnalyticsProgress(
-        items_total=progress.items_total,
-        items_labelled=progress.items_labelled,
-        items_written_back=progress.items_written_back,
-        items_reprint_needed=progress.items_reprint_needed,
-        by_location=[_progress_group(group) for group in progress.by_location],
-        by_item_type=[_progress_group(group) for group in progress.by_item_type],
-    )
+    return AnalyticsProgress.from_pydantic(ProgressPublic.model_validate(progress))
 
 
 def resolve_prints_per_day(
@@ -181,13 +171,13 @@ def resolve_prints_per_day(
     days = analytics_service.read_prints_per_day(
         info.context.session, date_from=date_from, date_to=date_to, client_id=client_id
     )
-    return [DayPrints(**asdict(day)) for day in days]
+    return [DayPrints.from_pydantic(DayPrintsPublic.model_validate(day)) for day in days]
 
 
 def resolve_client_throughput(info: Context) -> list[StationThroughput]:
     """Labels per station, with active days and hours."""
     stations = analytics_service.read_client_throughput(info.context.session)
-    return [StationThroughput(**asdict(station)) for station in stations]
+    return [StationThroughput.from_pydantic(StationThroughputPublic.model_validate(station)) for station in stations]
 
 
 def resolve_writeback_failures(
@@ -197,10 +187,7 @@ def resolve_writeback_failures(
     failures = analytics_service.read_writeback_failures(
         info.context.session, date_from=date_from, date_to=date_to, top=bounded("top", top, 1, 100)
     )
-    return WritebackFailures(
-        days=[WritebackDay(**asdict(day)) for day in failures.days],
-        top_errors=[WritebackErrorCount(**asdict(error)) for error in failures.top_errors],
-    )
+    return WritebackFailures.from_pydantic(WritebackFailuresPublic.model_validate(failures))
 
 
 def resolve_classifications(
@@ -212,36 +199,19 @@ def resolve_classifications(
         prefix_length=None if prefix_length is None else bounded("prefixLength", prefix_length, 1, 32),
         limit=bounded("limit", limit, 1, 1000),
     )
-    return ClassificationDistribution(
-        total_labels=distribution.total_labels,
-        classifications=[ClassificationShare(**asdict(share)) for share in distribution.classifications],
-    )
+    return ClassificationDistribution.from_pydantic(ClassificationDistributionPublic.model_validate(distribution))
 
 
 def resolve_data_status(info: Context) -> DataStatus:
     """What the Parquet history holds."""
     status = analytics_service.read_data_status(info.context.session, settings=info.context.settings)
-    run = status.last_run
-    return DataStatus(
-        location=status.location,
-        first_dt=status.first_dt,
-        last_dt=status.last_dt,
-        tables=[TableStatus(**asdict(table)) for table in status.tables],
-        last_run=None if run is None else EtlRun(**{**asdict(run), "counts": cast(JSON, run.counts)}),
-        exported_until=status.exported_until,
-    )
+    return DataStatus.from_pydantic(DataStatusPublic.model_validate(status))
 
 
 def resolve_forecast(info: Context) -> Forecast:
     """The finish-date forecast as of now."""
     report = forecast_service.read_forecast(info.context.session, now=datetime.now(UTC))
-    return Forecast(
-        as_of=report.as_of,
-        today=report.today,
-        rate_days=report.rate_days,
-        total=LabellingForecast(**asdict(report.total)),
-        by_location=[LabellingForecast(**asdict(entry)) for entry in report.by_location],
-    )
+    return Forecast.from_pydantic(ForecastPublic.model_validate(report))
 
 
 @strawberry.type(description="Analytics (admins): aggregates the ETL refreshes, labels per day and the forecast live")
