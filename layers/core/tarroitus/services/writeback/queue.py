@@ -42,6 +42,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Tracer
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -187,9 +188,10 @@ class _Run:
     maintenance: SierraMaintenanceError | None = None
 
 
-@dataclass(frozen=True)
-class LastRun:
-    """The newest writeback run (still running when `completed_at` is None)."""
+class LastRun(BaseModel):
+    """The newest writeback run (still running when `completed_at` is None); the REST schema extends it."""
+
+    model_config = ConfigDict(frozen=True)
 
     started_at: datetime | None
     completed_at: datetime | None
@@ -198,9 +200,10 @@ class LastRun:
     error: str | None
 
 
-@dataclass(frozen=True)
-class WritebackStatusReport:
-    """The queue at a glance: depth, in flight, dead letters and the latest failures with Sierra's errors."""
+class QueueDepth(BaseModel):
+    """The queue's rows by state; the REST schema of the queue's status extends it."""
+
+    model_config = ConfigDict(frozen=True)
 
     queued: int
     due: int
@@ -209,6 +212,13 @@ class WritebackStatusReport:
     done: int
     dead: int
     oldest_queued_at: datetime | None
+
+
+class WritebackStatusReport(QueueDepth):
+    """The queue at a glance: depth, in flight, dead letters and the latest failures with Sierra's errors."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     dead_letters: Sequence[queue.DeadLetter]
     recent_failures: Sequence[WritebackAttempt]
     last_run: LastRun | None
