@@ -565,15 +565,7 @@ def _record(run: _Run, results: Sequence[_Result]) -> None:
 def _record_success(run: _Run, session: Session, result: _Result, now: datetime) -> None:
     entry, written = result.entry, result.written
     assert written is not None
-    queue.add_attempt(
-        session,
-        item_record_id=entry.item_record_id,
-        attempted_at=result.started_at,
-        outcome=result.outcome,
-        classification=entry.classification,
-        duration_ms=result.duration_ms,
-        written_parts=written.landed,
-    )
+    _add_attempt(session, result, result.outcome)
     queue.mark_done(
         session,
         item_record_id=entry.item_record_id,
@@ -609,7 +601,7 @@ def _record_failure(run: _Run, session: Session, result: _Result, error: Excepti
     if not failure.retryable or entry.attempts >= run.settings.sierra_update_max_attempts:
         _dead_letter(run, session, result, failure, now)
         return
-    _add_failed_attempt(session, result, OUTCOME_RETRYING, failure)
+    _add_attempt(session, result, OUTCOME_RETRYING, failure)
     run.counts.retried += 1
     delay = retry_delay(entry.attempts, base_seconds=run.settings.sierra_update_backoff_base_seconds)
     queue.schedule_retry(
@@ -628,7 +620,7 @@ def _dead_letter(
 ) -> None:
     """Record the attempt and move the item to the dead letters, with the parts written and refused."""
     entry = result.entry
-    _add_failed_attempt(session, result, OUTCOME_DEAD_LETTERED, failure, refused)
+    _add_attempt(session, result, OUTCOME_DEAD_LETTERED, failure, refused)
     run.counts.dead_lettered += 1
     queue.dead_letter(
         session,
@@ -664,18 +656,19 @@ def _report_dead_letter(
     )
 
 
-def _add_failed_attempt(
-    session: Session, result: _Result, outcome: str, failure: _Failure, refused: Sequence[str] = ()
+def _add_attempt(
+    session: Session, result: _Result, outcome: str, failure: _Failure | None = None, refused: Sequence[str] = ()
 ) -> None:
+    """Record the attempt: its outcome, the parts it landed and those Sierra refused, and its failure if it failed."""
     queue.add_attempt(
         session,
         item_record_id=result.entry.item_record_id,
         attempted_at=result.started_at,
         outcome=outcome,
         classification=result.entry.classification,
-        http_status=failure.http_status,
-        sierra_code=failure.sierra_code,
-        error=failure.message,
+        http_status=None if failure is None else failure.http_status,
+        sierra_code=None if failure is None else failure.sierra_code,
+        error=None if failure is None else failure.message,
         duration_ms=result.duration_ms,
         written_parts=result.landed,
         refused_parts=refused,
