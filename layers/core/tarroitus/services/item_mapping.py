@@ -28,7 +28,7 @@ from operator import call, itemgetter
 from typing import Any
 
 from tarroitus.repositories.item_columns import column_limits
-from tarroitus.repositories.item_upserts import BIB_COLUMNS, SYNC_COLUMNS
+from tarroitus.repositories.item_upserts import BIB_COLUMNS, SYNC_COLUMNS, jsonb_payload
 from tarroitus.services.signum import (
     ShelfmarkParseError,
     classification_from_var_fields,
@@ -200,10 +200,10 @@ def map_legacy_row(raw: Mapping[str, object]) -> ItemRow:
 
 @dataclass(frozen=True)
 class MainEntry:
-    """A legacy row's main entry: its varFields, their JSON text and the signum computed from them."""
+    """A legacy row's main entry: its varFields, their jsonb payload (`jsonb_payload`) and the signum computed from them."""
 
     fields: list[dict[str, Any]]
-    json: str
+    payload: bytes
     signum: str
 
 
@@ -227,10 +227,10 @@ class LegacyRows:
         self._main_entry = lru_cache(maxsize=MAIN_ENTRY_CACHE_SIZE)(_legacy_main_entry)
 
     def staged(self, cells: Sequence[object]) -> list[object]:
-        """The row's values in `columns` order, the main entry as JSON text (what the item stage takes)."""
+        """The row's values in `columns` order, the main entry as its jsonb payload (what the item stage takes)."""
         values, entry = self._convert(cells)
         if entry is not None:
-            values += (entry.json, entry.signum)
+            values += (entry.payload, entry.signum)
         return values
 
     def record(self, cells: Sequence[object]) -> ItemRow:
@@ -338,7 +338,7 @@ def _legacy_main_entry(value: str | None) -> MainEntry:
     # json.dumps writes a NUL as the escape \u0000, which JSONB refuses: a literal backslash is written \\.
     if _NUL_ESCAPE.search(text):
         raise RowError("shelfmark_json contains a NUL character", column="shelfmark_json")
-    return MainEntry(fields, text, compute_signum(fields))
+    return MainEntry(fields, jsonb_payload(text), compute_signum(fields))
 
 
 def _text(value: object) -> str | None:
