@@ -237,11 +237,7 @@ def _copied_as_new(connection: psycopg.Connection[Any], staged: Sequence[Sequenc
     if not keys or not _ascending(keys):
         return False
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT FROM items WHERE item_record_id BETWEEN %s AND %s)", (keys[0], keys[-1])
-        )
-        found = cursor.fetchone()
-        if found is None or found[0]:
+        if not _no_item_between(cursor, keys[0], keys[-1]):
             return False
         copy_sql = f"COPY items ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
         with _refusals(staged, columns):
@@ -251,6 +247,13 @@ def _copied_as_new(connection: psycopg.Connection[Any], staged: Sequence[Sequenc
             except psycopg.errors.UniqueViolation:
                 return False
     return True
+
+
+def _no_item_between(cursor: psycopg.Cursor[Any], first: int, last: int) -> bool:
+    """Whether `items` holds no key from `first` to `last` (one probe of the primary key)."""
+    cursor.execute("SELECT NOT EXISTS (SELECT FROM items WHERE item_record_id BETWEEN %s AND %s)", (first, last))
+    found = cursor.fetchone()
+    return bool(found and found[0])
 
 
 def _ascending(keys: Sequence[Any]) -> bool:
