@@ -1,1 +1,1 @@
-"""The whole system on one machine: PostgreSQL, the Sierra simulator, moto, the API and the schedules (see README)."""
+"""The whole system on one machine: PostgreSQL, the Sierra simulator, moto, the API, the schedules (docs/local.md)."""

@@ -1,4 +1,4 @@
-"""`python -m local_stack`: run Tarroitus locally (see README, "Running locally")."""
+"""`python -m local_stack`: run Tarroitus locally (see docs/local.md)."""
 
 import sys
 

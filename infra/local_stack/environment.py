@@ -4,7 +4,7 @@ In-process, the API and the scheduled handlers read one environment: ENV=local, 
 Sierra, moto as AWS (fake credentials), the bucket, the database. `env.json` gives the functions
 that `sam local` runs in Docker the same services, reached through the Docker host's name.
 SAM only overrides variables the template declares for a function; the others are listed anyway
-so that they take effect once the template declares them (see README, "Running locally").
+so that they take effect once the template declares them (see docs/local.md).
 """
 
 import json

@@ -115,6 +115,62 @@ def test_cli_clients_list_shows_each_client(committed_db: Engine, capsys: pytest
     assert rows["station-1"][4] == "never"
 
 
+@pytest.mark.parametrize("role", [ClientRole.PRINTER, ClientRole.SYNC])
+def test_cli_create_registers_a_station_or_agent_with_its_role(
+    committed_db: Engine, capsys: pytest.CaptureFixture[str], role: ClientRole
+) -> None:
+    # Given / When
+    exit_code = main(["clients", "create", "--name", "lobby-station", "--role", role.value])
+    # Then
+    assert exit_code == 0
+    printed = capsys.readouterr()
+    api_key = printed.out.strip()
+    assert api_key not in printed.err
+    with session_scope(committed_db) as session:
+        client = authenticate(session, api_key=api_key, pepper=DEVELOPMENT_PEPPER)
+        assert client is not None
+        assert (client.name, client.role) == ("lobby-station", role)
+
+
+def test_cli_create_refuses_an_unknown_role(committed_db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given / When
+    with pytest.raises(SystemExit) as refused:
+        main(["clients", "create", "--name", "lobby-station", "--role", "superuser"])
+    # Then
+    assert refused.value.code == 2
+    assert "superuser" in capsys.readouterr().err
+    with session_scope(committed_db) as session:
+        assert session.scalars(select(Client)).all() == []
+
+
+def test_cli_revoke_stops_the_key_at_once(committed_db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given
+    assert main(["clients", "create", "--name", "lobby-station", "--role", "printer"]) == 0
+    api_key = capsys.readouterr().out.strip()
+    # When
+    exit_code = main(["clients", "revoke", "--name", "lobby-station"])
+    # Then
+    assert exit_code == 0
+    with session_scope(committed_db) as session:
+        assert authenticate(session, api_key=api_key, pepper=DEVELOPMENT_PEPPER) is None
+
+
+@pytest.mark.parametrize(("name", "expected_in_error"), [("nobody", "nobody"), ("only-admin", "last active admin")])
+def test_cli_revoke_refuses_an_unknown_name_and_the_last_admin(
+    committed_db: Engine, capsys: pytest.CaptureFixture[str], name: str, expected_in_error: str
+) -> None:
+    # Given
+    assert main(["clients", "create-admin", "--name", "only-admin"]) == 0
+    api_key = capsys.readouterr().out.strip()
+    # When
+    exit_code = main(["clients", "revoke", "--name", name])
+    # Then
+    assert exit_code == 1
+    assert expected_in_error in capsys.readouterr().err
+    with session_scope(committed_db) as session:
+        assert authenticate(session, api_key=api_key, pepper=DEVELOPMENT_PEPPER) is not None
+
+
 def test_python_m_tarroitus_clients_create_admin_runs_as_a_command(committed_db: Engine) -> None:
     # Given / When
     completed = subprocess.run(

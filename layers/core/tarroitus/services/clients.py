@@ -122,6 +122,14 @@ def get_client(session: Session, *, client_id: uuid.UUID) -> Client:
     return client
 
 
+def get_client_by_name(session: Session, *, name: str) -> Client:
+    """The client with this name; NotFoundError when there is none."""
+    client = clients_repository.get_by_name(session, name=name)
+    if client is None:
+        raise NotFoundError(f"No client named {name!r}", code="client_not_found")
+    return client
+
+
 def rotate_client_key(session: Session, *, client_id: uuid.UUID, pepper: str) -> IssuedKey:
     """Give an active client a new key (shown once); a revoked client cannot be given one."""
     client = get_client(session, client_id=client_id)
