@@ -226,7 +226,9 @@ def mark_items_deleted(session: Session, *, deletions: Iterable[tuple[int, datet
         return cursor.rowcount
 
 
-def _copied_as_new(connection: psycopg.Connection[Any], staged: Sequence[Sequence[Any]], columns: Sequence[str]) -> bool:
+def _copied_as_new(
+    connection: psycopg.Connection[Any], staged: Sequence[Sequence[Any]], columns: Sequence[str]
+) -> bool:
     """COPY staged rows straight into `items` when their keys ascend and no item lies in their range.
 
     False, with nothing written, for any other rows. The range check and the COPY are not one step: a

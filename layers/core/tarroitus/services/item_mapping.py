@@ -200,7 +200,7 @@ def map_legacy_row(raw: Mapping[str, object]) -> ItemRow:
 
 @dataclass(frozen=True)
 class MainEntry:
-    """A legacy row's main entry: its varFields, their jsonb payload (`jsonb_payload`) and the signum computed from them."""
+    """A legacy row's main entry: its varFields, their `jsonb_payload` and the signum computed from them."""
 
     fields: list[dict[str, Any]]
     payload: bytes
