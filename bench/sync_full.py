@@ -5,8 +5,9 @@ own process (bench/sierra_process.py), PostgreSQL is a database of the benchmark
 server; every pass starts from an empty items table.
 
 - value: the full pass as built (`sync_from_sierra`: keyset pages of 2,000 items over HTTP, their bibs,
-  mapping, the next page read while the current one is stored, COPY into a temporary table and one
-  INSERT ... ON CONFLICT per page, the cursor saved per page), items per second.
+  mapping, the next page read while the current one is stored, binary COPY straight into `items` for
+  a page of new ids (else into a temporary table and one INSERT ... ON CONFLICT), the cursor saved per
+  page), items per second.
 - baseline: the same full pass with the bulk upsert replaced by a per-row ORM upsert
   (`session.execute(insert(Item).on_conflict_do_update(...), row)` once per row, the statement built once),
   against a simulator of BASELINE_ITEMS items (the same seed, so the same first items), items per second.
@@ -14,8 +15,8 @@ server; every pass starts from an empty items table.
 Two more result lines measure the stages of the pass on their own, over up to STORE_ROWS items read
 from the simulator beforehand:
 
-- store stage (`store_items_per_second`): the pages stored as the pass stores them (binary COPY into a
-  staging table, one INSERT ... ON CONFLICT per page, one transaction per page of 2,000), items per
+- store stage (`store_items_per_second`): the pages stored as the pass stores them into an empty table
+  (`upsert_items`: binary COPY straight into `items`, one transaction per page of 2,000), items per
   second; baseline: the per-row ORM upsert over the baseline sample. Target: at least 50,000 items/s.
 - reading (`map_items_per_second`): mapping the read pages (items with their bibs, signums) in one
   thread, items per second of mapping time; baseline: the rate at which the simulator's answers arrive
