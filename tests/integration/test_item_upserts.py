@@ -4,13 +4,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from tarroitus.models import Item
 from tarroitus.repositories import item_upserts
 from tarroitus.repositories.item_upserts import (
     SYNC_COLUMNS,
+    commit_without_flush,
     mark_items_deleted,
     update_bib_columns,
     upsert_items,
@@ -182,3 +183,17 @@ def test_upsert_items_merges_rows_when_a_key_appears_after_the_range_check(
     assert (counts.inserted, counts.updated) == (2, 1)
     barcodes = dict(db_session.execute(select(Item.item_record_id, Item.barcode)).all())
     assert barcodes == {71: "B71", 72: "new", 73: "B73"}
+
+
+def test_commit_without_flush_applies_to_its_transaction_only(engine: Engine) -> None:
+    # Given
+    show = text("SHOW synchronous_commit")
+    with Session(engine) as session:
+        # When
+        with session.begin():
+            commit_without_flush(session)
+            inside = session.scalar(show)
+        with session.begin():
+            after = session.scalar(show)
+    # Then
+    assert (inside, after) == ("off", "on")

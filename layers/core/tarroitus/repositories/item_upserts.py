@@ -18,6 +18,7 @@ from typing import Any, cast
 
 import psycopg
 from psycopg.types.string import BytesBinaryDumper
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tarroitus.repositories.item_columns import copy_type
@@ -68,7 +69,7 @@ _COPY_CONTEXT = re.compile(r"^COPY \S+, line (?P<line>\d+)(?:, column (?P<column
 _MAX_MESSAGE = 200
 #: A staged row's key: its item_record_id, after its position.
 _KEY = itemgetter(1)
-_WITHOUT_POSITION = itemgetter(slice(1, None))
+_POSITION = itemgetter(0)
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class ItemStage:
 
     def copy(self, rows: Sequence[Sequence[Any]]) -> None:
         """Stage `rows`; a value PostgreSQL cannot hold raises StagedRowError naming the row's position."""
-        with self._connection.cursor() as cursor, _refusals(rows, self.columns):
+        with self._connection.cursor() as cursor, _refusals(self.columns, list(map(_POSITION, rows))):
             _copy_rows(cursor, self._copy_sql, self._copy_types, rows)
         self.received += len(rows)
         if self._ascending and rows:
@@ -143,7 +144,7 @@ class ItemStage:
         """
         if self.received == 0:
             return UpsertCounts()
-        with self._connection.cursor() as cursor, _refusals((), self.columns):
+        with self._connection.cursor() as cursor, _refusals(self.columns):
             distinct = self.received if self._ascending else self._distinct_keys(cursor)
             cursor.execute(_upsert_sql(self.columns, repeated=distinct < self.received))
             row = cursor.fetchone()
@@ -166,12 +167,20 @@ def upsert_items(
     copied straight into `items`; any other rows go through the stage and its merge.
     """
     checked = _checked_columns(columns)
-    staged = _numbered(rows, checked)
-    if _copied_as_new(_driver_connection(session), staged, checked):
-        return UpsertCounts(received=len(staged), distinct=len(staged), inserted=len(staged))
+    listed = list(rows)
+    if _copied_as_new(_driver_connection(session), listed, checked):
+        return UpsertCounts(received=len(listed), distinct=len(listed), inserted=len(listed))
     stage = ItemStage(session, checked)
-    stage.copy(staged)
+    stage.copy(list(_values(listed, checked, numbered=True)))
     return stage.merge()
+
+
+def commit_without_flush(session: Session) -> None:
+    """Let the session's current transaction commit without waiting for its WAL to be flushed to disk.
+
+    Only this transaction is affected. A later transaction that does wait flushes this one's WAL too.
+    """
+    session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
 def update_bib_columns(session: Session, *, bibs: Iterable[Mapping[str, Any]]) -> int:
@@ -187,7 +196,7 @@ def update_bib_columns(session: Session, *, bibs: Iterable[Mapping[str, Any]]) -
             f"SELECT {', '.join(stage_columns)} FROM items WITH NO DATA"
         )
         cursor.execute(f"TRUNCATE {_BIB_STAGE}")
-        values = _values(bibs, stage_columns)
+        values = list(_values(bibs, stage_columns))
         if not values:
             return 0
         copy_sql = f"COPY {_BIB_STAGE} ({', '.join(stage_columns)}) FROM STDIN (FORMAT BINARY)"
@@ -227,25 +236,26 @@ def mark_items_deleted(session: Session, *, deletions: Iterable[tuple[int, datet
 
 
 def _copied_as_new(
-    connection: psycopg.Connection[Any], staged: Sequence[Sequence[Any]], columns: Sequence[str]
+    connection: psycopg.Connection[Any], rows: Sequence[Mapping[str, Any]], columns: Sequence[str]
 ) -> bool:
-    """COPY staged rows straight into `items` when their keys ascend and no item lies in their range.
+    """COPY rows straight into `items` when their keys ascend and no item lies in their range.
 
     False, with nothing written, for any other rows. The range check and the COPY are not one step: a
     key another transaction inserts in between fails the COPY, which rolls back to its savepoint and
-    leaves the rows to the merge.
+    leaves the rows to the merge. Rows are encoded as the COPY sends them, so PostgreSQL inserts the
+    first while the rest are encoded.
     """
-    keys = list(map(_KEY, staged))
+    keys: list[Any] = [row.get("item_record_id") for row in rows]
     if not keys or not _ascending(keys):
         return False
     with connection.cursor() as cursor:
         if not _no_item_between(cursor, keys[0], keys[-1]):
             return False
         copy_sql = f"COPY items ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
-        with _refusals(staged, columns):
+        with _refusals(columns, range(len(rows))):
             try:
                 with connection.transaction():
-                    _copy_rows(cursor, copy_sql, _copy_types(columns), map(_WITHOUT_POSITION, staged))
+                    _copy_rows(cursor, copy_sql, _copy_types(columns), _values(rows, columns))
             except psycopg.errors.UniqueViolation:
                 return False
     return True
@@ -281,11 +291,6 @@ def _driver_connection(session: Session) -> psycopg.Connection[Any]:
     return cast(psycopg.Connection[Any], session.connection().connection.driver_connection)
 
 
-def _numbered(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> list[list[Any]]:
-    """Each row's position, then its values (the last of a repeated key wins)."""
-    return _values(rows, columns, numbered=True)
-
-
 def jsonb_payload(json_text: str) -> bytes:
     """A JSON value as a binary COPY sends it to a jsonb column: format version 1, then the text in UTF-8."""
     return _JSONB_VERSION + json_text.encode()
@@ -300,7 +305,9 @@ def _copy_types(columns: Sequence[str]) -> list[str]:
     return ["bytea" if column in _JSON_COLUMNS else copy_type(column) for column in columns]
 
 
-def _values(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], *, numbered: bool = False) -> list[list[Any]]:
+def _values(
+    rows: Iterable[Mapping[str, Any]], columns: Sequence[str], *, numbered: bool = False
+) -> Iterator[list[Any]]:
     """Each row's values in `columns` order (after its position when `numbered`), JSON columns as `jsonb_payload`.
 
     Rows of one bib share its main entry object, so each distinct object is serialised once.
@@ -309,7 +316,6 @@ def _values(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], *, number
     offset = 1 if numbered else 0
     json_positions = [offset + position for position, column in enumerate(columns) if column in _JSON_COLUMNS]
     serialised: dict[int, bytes] = {}
-    staged = []
     for position, row in enumerate(rows):
         try:
             picked = pick(row)
@@ -319,12 +325,11 @@ def _values(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], *, number
         for json_position in json_positions:
             value = values[json_position]
             if value is not None:
-                text = serialised.get(id(value))
-                if text is None:
-                    text = serialised[id(value)] = jsonb_payload(json.dumps(value, ensure_ascii=False))
-                values[json_position] = text
-        staged.append(values)
-    return staged
+                payload = serialised.get(id(value))
+                if payload is None:
+                    payload = serialised[id(value)] = jsonb_payload(json.dumps(value, ensure_ascii=False))
+                values[json_position] = payload
+        yield values
 
 
 def _picker(columns: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
@@ -345,13 +350,13 @@ def _copy_rows(cursor: psycopg.Cursor[Any], copy_sql: str, types: Sequence[str],
 
 
 @contextmanager
-def _refusals(rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> Iterator[None]:
-    """Turn PostgreSQL refusing a value into StagedRowError, with the staged row's position for a COPY."""
+def _refusals(columns: Sequence[str], positions: Sequence[int] = ()) -> Iterator[None]:
+    """Turn PostgreSQL refusing a value into StagedRowError, with the position of a COPY's row (`positions`)."""
     try:
         yield
     except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
         line, column = _copy_position(exc.diag.context)
-        position = rows[line - 1][0] if line is not None and 0 < line <= len(rows) else None
+        position = positions[line - 1] if line is not None and 0 < line <= len(positions) else None
         column = column or exc.diag.column_name
         message = (exc.diag.message_primary or type(exc).__name__)[:_MAX_MESSAGE]
         raise StagedRowError(message, position=position, column=column if column in columns else None) from exc
