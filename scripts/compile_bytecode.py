@@ -19,7 +19,7 @@ from pathlib import Path
 
 #: Lambda's python3.13 runtime; the bytecode format changes between minor versions.
 CACHE_TAG = "cpython-313"
-LAYERS = ("CoreLayer", "AnalyticsLayer")
+LAYERS = ("CoreLayer", "AnalyticsLayer", "ErrorReportingLayer")
 #: Packages that keep their sources; their bytecode goes to __pycache__ and is checked against them.
 KEEP_SOURCES = ("tarroitus",)
 

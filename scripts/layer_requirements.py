@@ -3,7 +3,8 @@
 `python scripts/layer_requirements.py` regenerates them (make requirements); with `--check` it
 exits 1 when a committed file differs from what the lock gives (CI and the infrastructure tests).
 The core layer gets the runtime dependencies; the analytics layer only what the `analytics`
-extra adds on top of them (polars), since both layers end up side by side in /opt/python.
+extra adds on top of them (polars), and the error-reporting layer what the `error-reporting` extra
+adds (sentry-sdk), since the layers end up side by side in /opt/python.
 The core layer leaves out the AWS SDK (boto3, botocore, s3transfer and urllib3, which only botocore
 needs): Lambda's python3.13 runtime provides them as a matched set, and they were 32 MB of the API's
 78 MB bundle. The package calls long-standing APIs only (Secrets Manager, S3, Lambda invoke), and the
@@ -22,6 +23,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 UV = os.environ.get("UV") or str(PROJECT_ROOT / "scripts" / "uv")
 CORE_REQUIREMENTS = PROJECT_ROOT / "layers" / "core" / "requirements.txt"
 ANALYTICS_REQUIREMENTS = PROJECT_ROOT / "layers" / "analytics" / "requirements.txt"
+ERROR_REPORTING_REQUIREMENTS = PROJECT_ROOT / "layers" / "error_reporting" / "requirements.txt"
 HEADER = "# Generated from uv.lock by scripts/layer_requirements.py (make requirements); do not edit.\n"
 #: Never in the core layer: they would bloat the API function's cold start and package size.
 ANALYTICS_ONLY = frozenset({"polars", "polars-runtime-32", "pyarrow", "pandas", "numpy"})
@@ -58,11 +60,16 @@ def layer_requirements() -> dict[Path, str]:
     if leaked:
         raise SystemExit(f"the core layer would contain {', '.join(leaked)}: keep them in the analytics extra")
     analytics = [line for line in exported("--extra", "analytics") if line not in core]
-    shipped = [line for line in core if package_name(line) not in RUNTIME_PROVIDED]
+    error_reporting = [line for line in exported("--extra", "error-reporting") if line not in core]
     return {
-        CORE_REQUIREMENTS: HEADER + "".join(f"{line}\n" for line in shipped),
-        ANALYTICS_REQUIREMENTS: HEADER + "".join(f"{line}\n" for line in analytics),
+        CORE_REQUIREMENTS: _listing(core),
+        ANALYTICS_REQUIREMENTS: _listing(analytics),
+        ERROR_REPORTING_REQUIREMENTS: _listing(error_reporting),
     }
+
+
+def _listing(requirements: list[str]) -> str:
+    return HEADER + "".join(f"{line}\n" for line in requirements if package_name(line) not in RUNTIME_PROVIDED)
 
 
 def main(argv: list[str] | None = None) -> int:

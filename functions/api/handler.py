@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
 
 from tarroitus.api.app import create_app
+from tarroitus.observability import COLD_START_METRIC, handler_invocation
 from tarroitus.settings import get_settings
 from tarroitus.tracing import trace_libraries_when_imported
 
@@ -19,8 +20,8 @@ metrics = Metrics()
 asgi = Mangum(create_app(get_settings()), lifespan="off")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@metrics.log_metrics(capture_cold_start_metric=True)
+@handler_invocation(logger, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics(capture_cold_start_metric=COLD_START_METRIC)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Serve one HTTP request."""

@@ -10,7 +10,9 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import CloudFormationCustomResourceEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tarroitus.error_reporting import configure as configure_error_reporting
 from tarroitus.jobs import custom_resource, migrate
+from tarroitus.observability import handler_invocation
 from tarroitus.settings import get_settings
 from tarroitus.tracing import trace_libraries_when_imported
 
@@ -23,10 +25,12 @@ PHYSICAL_RESOURCE_ID = "tarroitus-database-schema"
 
 def migrate_database() -> dict[str, str]:
     """Upgrade the schema and install the admin key, with settings read now."""
-    return migrate.run(get_settings())
+    settings = get_settings()
+    configure_error_reporting(settings)
+    return migrate.run(settings)
 
 
-@logger.inject_lambda_context
+@handler_invocation(logger)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Answer a custom resource request, or migrate on {"action": "migrate"}."""

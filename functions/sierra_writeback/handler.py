@@ -10,7 +10,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tarroitus.error_reporting import configure as configure_error_reporting
 from tarroitus.jobs import sierra_writeback
+from tarroitus.observability import COLD_START_METRIC, handler_invocation
 from tarroitus.settings import get_settings
 from tarroitus.tracing import trace_libraries_when_imported
 
@@ -20,6 +22,7 @@ trace_libraries_when_imported(tracer)
 metrics = Metrics()
 
 settings = get_settings()
+configure_error_reporting(settings)
 
 METRICS = {
     "written": "LabelsWrittenBack",
@@ -29,8 +32,8 @@ METRICS = {
 }
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
-@metrics.log_metrics(capture_cold_start_metric=True)
+@handler_invocation(logger, correlation_id_path=correlation_paths.EVENT_BRIDGE)
+@metrics.log_metrics(capture_cold_start_metric=COLD_START_METRIC)
 @tracer.capture_lambda_handler(capture_response=False)
 @event_source(data_class=EventBridgeEvent)
 def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:

@@ -55,7 +55,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--state-dir", type=Path, default=Path(".data/local_stack"), help="where the keys are kept")
     parser.add_argument("--no-scheduler", action="store_true", help="serve the API only; run no scheduled function")
     parser.add_argument(
-        "--once", action="store_true", help="run the sync, the writeback and the ETL once each, print, and exit"
+        "--once",
+        action="store_true",
+        help="run the sync, the writeback and the ETL once each against a fresh database of their own, print, exit",
     )
     parser.add_argument("--sync-interval", type=int, help="SYNC_INTERVAL_SECONDS")
     parser.add_argument("--writeback-interval", type=int, help="SIERRA_UPDATE_INTERVAL_SECONDS")
@@ -80,10 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         # Imported once the API port is ours: FastAPI, SQLAlchemy and boto3 take seconds on a busy machine.
+        from local_stack.once_database import OnceDatabaseInUseError
         from local_stack.stack import LocalStack, describe, run_once
     except KeyboardInterrupt:
         return 130
-    stack = LocalStack(_options(args, api_socket))
+    try:
+        options = _options(args, api_socket)
+    except OnceDatabaseInUseError as exc:
+        logger.error("%s", exc)
+        return 2
+    stack = LocalStack(options)
     scheduler: Scheduler | None = None
     try:
         info = stack.start()
@@ -120,7 +128,9 @@ def _set_local_defaults(args: argparse.Namespace) -> None:
 
 
 def _options(args: argparse.Namespace, api_socket: socket.socket | None) -> "StackOptions":
+    from local_stack.once_database import once_database_url
     from local_stack.stack import ENV_JSON, StackOptions
+    from tarroitus.settings import Settings
 
     return StackOptions(
         host=args.host,
@@ -135,6 +145,8 @@ def _options(args: argparse.Namespace, api_socket: socket.socket | None) -> "Sta
         api_socket=api_socket,
         # The env.json of a running stack must not be replaced by one whose services are about to stop.
         env_json=None if args.once else ENV_JSON,
+        # A one-shot run syncs a fresh simulator: never into the database a running stack serves.
+        database_url=once_database_url(Settings()) if args.once else None,
     )
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import socket
 import threading
@@ -81,11 +82,23 @@ class RedactQueryCredentials(logging.Filter):
 class UvicornThread:
     """An ASGI app served by uvicorn in a daemon thread, on a socket bound beforehand."""
 
-    def __init__(self, app: Any, sock: socket.socket, *, name: str, log_level: str = "warning") -> None:
+    def __init__(
+        self,
+        app: Any,
+        sock: socket.socket,
+        *,
+        name: str,
+        log_level: str = "warning",
+        context: contextvars.Context | None = None,
+    ) -> None:
         self.sock = sock
         config = server_config(app, log_level=log_level, access_log=False, timeout_keep_alive=30)
         self.server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
+        # A thread starts with an empty context: `context` (its log keys) is what the requests see.
+        run = (context or contextvars.Context()).run
+        self._thread = threading.Thread(
+            target=run, args=(self.server.run,), kwargs={"sockets": [sock]}, name=name, daemon=True
+        )
 
     def start(self, timeout_seconds: float = 10.0) -> None:
         """Start serving; returns once the server accepts connections."""

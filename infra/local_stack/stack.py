@@ -7,6 +7,7 @@ local scheduler with EventBridge Scheduler events; the API is served by uvicorn.
 """
 
 import contextlib
+import contextvars
 import importlib
 import json
 import logging
@@ -23,6 +24,7 @@ from typing import Any
 
 import boto3
 import uvicorn
+from aws_lambda_powertools import Logger
 from sierra_simulator import API_PREFIX, SimulatorConfig, create_simulator_app
 from sqlalchemy import URL, make_url
 
@@ -54,6 +56,7 @@ from local_stack.servers import (
 from tarroitus.api.app import create_app
 from tarroitus.database_url import database_password, resolve_database_url
 from tarroitus.db import get_engine
+from tarroitus.invocation_context import bind_function
 from tarroitus.migrate import upgrade_to_head
 from tarroitus.settings import Settings, get_settings
 
@@ -66,6 +69,8 @@ DEFAULT_BUCKET = "tarroitus-local"
 SYNC_TIMEOUT_SECONDS = 280
 WRITEBACK_TIMEOUT_SECONDS = 55
 ETL_TIMEOUT_SECONDS = 900
+#: The name the API's log lines carry, like the scheduled functions' (`tarroitus-local-<logical id>`).
+API_FUNCTION_NAME = "tarroitus-local-ApiFunction"
 
 
 @dataclass
@@ -271,13 +276,13 @@ class LocalStack:
         server = uvicorn.Server(config)
         if on_ready is not None:
             threading.Thread(target=_when_started, args=(server, on_ready), name="api-ready", daemon=True).start()
-        server.run(sockets=[self._api_socket])
+        api_context().run(server.run, sockets=[self._api_socket])
 
     def start_api_thread(self) -> None:
         """Serve the API in a background thread (tests); stopped by `close()`."""
         if self._api_socket is None:
             raise RuntimeError("start() the stack first")
-        api = UvicornThread(create_app(get_settings()), self._api_socket, name="api")
+        api = UvicornThread(create_app(get_settings()), self._api_socket, name="api", context=api_context())
         api.start()
         self._closers.callback(api.stop)
 
@@ -301,6 +306,13 @@ class LocalStack:
             else:
                 os.environ[name] = value
         get_settings.cache_clear()
+
+
+def api_context() -> contextvars.Context:
+    """A context that runs as the API function: the requests served in it log (and report) under its name."""
+    context = contextvars.copy_context()
+    context.run(bind_function, Logger(), API_FUNCTION_NAME)
+    return context
 
 
 def load_handler(module_name: str) -> Handler:

@@ -70,6 +70,8 @@ LAZY_IN_THE_API = {
     "graphql",
     "alembic",
     "polars",
+    # The Sentry SDK (most of a second): only once SENTRY_DSN is set (tarroitus/error_reporting.py).
+    "sentry_sdk",
     "tarroitus.sierra.client",
     "tarroitus.services.sierra_sync",
     "tarroitus.services.sync_changes",

@@ -12,6 +12,7 @@ from tests.infrastructure.conftest import PROJECT_ROOT
 
 CORE = PROJECT_ROOT / "layers" / "core"
 ANALYTICS = PROJECT_ROOT / "layers" / "analytics"
+ERROR_REPORTING = PROJECT_ROOT / "layers" / "error_reporting"
 ANALYTICS_ONLY = {"polars", "polars-runtime-32", "pyarrow", "pandas", "numpy"}
 AWS_SDK = ("boto3", "botocore", "s3transfer", "urllib3")
 
@@ -49,6 +50,18 @@ def test_core_layer_leaves_the_whole_aws_sdk_to_the_runtime() -> None:
     shipped = [name for name in AWS_SDK if name in core]
     # Then: none of it in the layer, so no part of the set can shadow the runtime's
     assert shipped == []
+
+
+def test_sentry_sdk_is_in_the_error_reporting_layer_only() -> None:
+    # Given / When
+    core = _packages(CORE / "requirements.txt")
+    error_reporting = _packages(ERROR_REPORTING / "requirements.txt")
+    # Then: its dependencies are the core layer's certifi and the runtime's urllib3
+    assert "sentry-sdk" not in core
+    assert list(error_reporting) == ["sentry-sdk"]
+    needs = {canonicalize_name(Requirement(line).name) for line in importlib.metadata.requires("sentry-sdk") or []}
+    required = {name for name in needs if name in {"certifi", "urllib3"}}
+    assert required <= set(core) | {"urllib3"}
 
 
 def test_core_layer_is_complete_but_for_the_runtime_sdk_that_only_the_xray_sdk_needs() -> None:

@@ -135,7 +135,22 @@ def test_template_parses_with_cloudformation_tags(template: dict[str, Any]) -> N
     # Given / When: the session fixture parsed it
     # Then
     assert template["Transform"] == "AWS::Serverless-2016-10-31"
-    assert template["Globals"]["Function"]["Layers"] == [{"Ref": "CoreLayer"}]
+    assert template["Globals"]["Function"]["Layers"] == [
+        {"Ref": "CoreLayer"},
+        {"Fn::If": ["ReportErrors", {"Ref": "ErrorReportingLayer"}, {"Ref": "AWS::NoValue"}]},
+    ]
+
+
+def test_template_error_reporting_layer_exists_only_with_a_sentry_dsn(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # Given / When
+    condition = template["Conditions"]["ReportErrors"]
+    # Then: no DSN, no layer (and no sentry-sdk in any function's bundle)
+    assert condition == {"Fn::Not": [{"Fn::Equals": [{"Ref": "SentryDsn"}, ""]}]}
+    assert resources["ErrorReportingLayer"]["Condition"] == "ReportErrors"
+    assert template["Parameters"]["SentryDsn"]["Default"] == ""
+    assert template["Parameters"]["SentryDsn"]["NoEcho"] is True
 
 
 def test_template_passes_sam_validate_lint(sam: Path) -> None:
@@ -218,6 +233,7 @@ def test_template_layers_build_for_python313_arm64(resources: dict[str, Any]) ->
     layers = {
         "CoreLayer": ("layers/core", "makefile"),
         "AnalyticsLayer": ("layers/analytics", "python3.13"),
+        "ErrorReportingLayer": ("layers/error_reporting", "makefile"),
     }
     # When / Then
     for logical_id, (content_uri, build_method) in layers.items():
@@ -232,6 +248,8 @@ def test_template_layers_build_for_python313_arm64(resources: dict[str, Any]) ->
     assert "build-CoreLayer:" in core_build
     assert "--no-deps" in core_build and "--only-binary=:all:" in core_build
     assert "--python-version 3.13" in core_build and "aarch64" in core_build
+    error_reporting_build = (PROJECT_ROOT / "layers" / "error_reporting" / "Makefile").read_text()
+    assert "build-ErrorReportingLayer:" in error_reporting_build and "--no-deps" in error_reporting_build
 
 
 @pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))

@@ -26,6 +26,7 @@ from tarroitus.api.routes import (
     writeback,
 )
 from tarroitus.api.security_headers import SecurityHeadersMiddleware
+from tarroitus.error_reporting import configure as configure_error_reporting
 from tarroitus.settings import Settings, get_settings
 
 API_V1_PREFIX = "/api/v1"
@@ -40,6 +41,7 @@ def unique_operation_id(route: APIRoute) -> str:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; no I/O happens until the first request."""
     settings = settings or get_settings()
+    configure_error_reporting(settings)
     app = FastAPI(
         title="Tarroitus",
         summary="Label data, print events, Sierra sync and writeback for a library relabelling project.",

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tarroitus.api.security_headers import add_security_headers
+from tarroitus.error_reporting import report_exception
 from tarroitus.errors import TarroitusError
 
 logger = Logger(child=True)
@@ -134,8 +135,9 @@ async def handle_database_unavailable(request: Request, exc: Exception) -> JSONR
 
 
 async def handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    """Anything else: logged with its traceback, answered with a generic 500."""
+    """Anything else: logged with its traceback, reported (SENTRY_DSN), answered with a generic 500."""
     logger.exception("Unhandled error", extra={"path": request.url.path, "error_type": type(exc).__name__})
+    report_exception(exc, tags={"failure": "api_error"}, request=request)
     response = error_response(request, 500, "internal_error", "Internal server error")
     # Starlette answers this from its outermost middleware, outside SecurityHeadersMiddleware.
     add_security_headers(response.headers, https=request.url.scheme == "https", api_path=is_api_path(request))

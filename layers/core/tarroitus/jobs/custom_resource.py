@@ -16,6 +16,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import CloudFormationCustomResourceEvent
 
+from tarroitus.error_reporting import report_exception
+
 logger = Logger(child=True)
 
 SUCCESS = "SUCCESS"
@@ -84,6 +86,7 @@ def handle(
     except Exception as exc:
         # Answering FAILED is the error report: raising would only make Lambda retry the invocation.
         logger.exception("custom resource action failed", extra={"request_type": request.request_type})
+        report_exception(exc, tags={"failure": "run_failed"})
         return responder.send(FAILED, f"{type(exc).__name__}: {exc} (log stream {log_stream_name})")
     finally:
         timer.cancel()

@@ -7,7 +7,6 @@ changed in Sierra while the pass ran is read again by the changes pass.
 """
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from aws_lambda_powertools import Tracer
@@ -15,6 +14,7 @@ from sqlalchemy import Engine
 
 from tarroitus.db import session_scope
 from tarroitus.errors import ConflictError
+from tarroitus.invocation_context import invocation_executor
 from tarroitus.models import SyncMode
 from tarroitus.services.sync_pages import (
     SYNC_ITEM_FIELDS,
@@ -50,7 +50,7 @@ def run_full_sync(
         state = lock_sync_state(session)
         begin_full_sync(state, started_at=now())
         cursor = state.full_sync_cursor
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sierra-read-ahead") as reader:
+    with invocation_executor(max_workers=1, thread_name_prefix="sierra-read-ahead") as reader:
         pending = reader.submit(_read_page, client, cursor, batch_size, counts)
         try:
             while True:

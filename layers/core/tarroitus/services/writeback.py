@@ -46,7 +46,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tarroitus.db import session_scope
+from tarroitus.error_reporting import report_message
 from tarroitus.errors import InvalidInputError
+from tarroitus.invocation_context import invocation_executor
 from tarroitus.models import WritebackAttempt, WritebackEntry
 from tarroitus.repositories import job_state
 from tarroitus.repositories import writeback as queue
@@ -297,7 +299,7 @@ def write_back_queue(
         options=WritebackOptions.from_settings(settings),
         item_record_ids=item_record_ids,
     )
-    with ThreadPoolExecutor(max_workers=settings.sierra_update_concurrency, thread_name_prefix="writeback") as pool:
+    with invocation_executor(max_workers=settings.sierra_update_concurrency, thread_name_prefix="writeback") as pool:
         try:
             _work(run, pool)
         except BaseException:
@@ -348,14 +350,11 @@ def _claim(run: _Run) -> list[ClaimedEntry]:
                 workable.append(entry)
                 continue
             run.counts.dead_lettered += 1
+            error = f"{message}; {max_attempts} attempts used"
             queue.dead_letter(
-                session,
-                item_record_id=entry.item_record_id,
-                owner=run.owner,
-                now=now,
-                error_code=None,
-                error=f"{message}; {max_attempts} attempts used",
+                session, item_record_id=entry.item_record_id, owner=run.owner, now=now, error_code=None, error=error
             )
+            _report_dead_letter(entry, error_code=None, error=error)
     run.counts.claimed += len(claimed)
     run.counts.batches += 1 if claimed else 0
     return workable
@@ -634,6 +633,24 @@ def _dead_letter(
     logger.warning(
         "Writeback dead-lettered",
         extra={"item": entry.item_record_id, "error": failure.message, "refused": list(refused)},
+    )
+    _report_dead_letter(entry, error_code=failure.sierra_code, error=failure.message, refused=refused)
+
+
+def _report_dead_letter(
+    entry: ClaimedEntry, *, error_code: int | None, error: str, refused: Sequence[str] = ()
+) -> None:
+    """An item that will not be written back without a person: an error report (SENTRY_DSN)."""
+    report_message(
+        "Writeback dead-lettered",
+        tags={"failure": "dead_lettered"},
+        context={
+            "item_record_id": entry.item_record_id,
+            "attempts": entry.attempts,
+            "sierra_code": error_code,
+            "error": error,
+            "refused_parts": list(refused),
+        },
     )
 
 
