@@ -69,6 +69,7 @@ _INTEGER = re.compile(r"-?[0-9]+")
 _MAX_INT = 2**63 - 1
 #: `\u0000` in JSON text not preceded by an escaping backslash.
 _NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+_SYNC_COLUMN_SET = frozenset(SYNC_COLUMNS)
 #: Distinct main entries a legacy upload keeps parsed (with their signums).
 MAIN_ENTRY_CACHE_SIZE = 4096
 
@@ -175,6 +176,8 @@ def map_item(item: Mapping[str, Any], bib_columns: Mapping[str, Any] | None) -> 
         "sierra_created_at": _as_datetime(item.get("createdDate")),
         "sierra_updated_at": _as_datetime(item.get("updatedDate")),
     }
+    if row.keys() == _SYNC_COLUMN_SET:  # map_bib's columns: the row is complete as it is
+        return row
     return {column: row.get(column) for column in SYNC_COLUMNS}
 
 
