@@ -7,7 +7,8 @@ tests/e2e/artifacts/. Skipped only when Debian's chromium is not installed (.ci/
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tarroitus.db import session_scope
-from tarroitus.models import WritebackEntry, WritebackStatus
+from tarroitus.models import Item, WritebackEntry, WritebackStatus
 from tarroitus.settings import Settings
 from tests.dashboard_seed import DEAD_ERRORS, SeededProject, seed_project
 from tests.e2e.browser import chromium_page, requires_chromium, screenshot, served_api
@@ -66,6 +67,40 @@ def sign_in(page: Any, key: str) -> None:
     page.click("#signin-form button[type=submit]")
 
 
+#: A machine name (snake_case), a run outcome or count name, or JSON punctuation in the text an operator reads.
+RAW_TEXT = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b|\b(?:claimed|succeeded|partial|snapshot|events)\b|[{}\[\]\"]")
+
+
+def assert_no_raw_keys(page: Any) -> None:
+    text = page.locator("#dashboard").inner_text()
+    raw = RAW_TEXT.findall(text)
+    assert raw == [], raw
+
+
+def assert_forecast_panel(page: Any, base_url: str, key: str) -> None:
+    """The forecast panel shows the API's forecast, and its CSV button downloads the API's CSV."""
+    forecast = api_get(base_url, "/api/v1/analytics/forecast", key)
+    total = forecast["total"]
+    assert number_in(page, "forecast-to-label") == total["items_to_label"] == 34
+    assert number_in(page, "forecast-labelled") == total["items_labelled"] == 26
+    assert number_in(page, "forecast-remaining") == total["items_remaining"] == 8
+    assert total["labelled_last_7_days"] > 0
+    finish = date.fromisoformat(total["finish_date"])
+    assert page.get_by_test_id("forecast-finish").inner_text() == f"{finish.day}.{finish.month}.{finish.year}"
+    rate = page.get_by_test_id("forecast-rate-7").inner_text()
+    assert rate == f"{round(total['rate_7_days'], 1):g}".replace(".", ",") + " päivässä"
+    rows = page.locator("[data-testid=forecast-location]")
+    assert [row.get_attribute("data-location") for row in rows.all()] == [
+        entry["location_code"] for entry in forecast["by_location"]
+    ]
+    with page.expect_download() as download:
+        page.get_by_test_id("forecast-csv").click()
+    saved = download.value
+    expected = httpx.get(f"{base_url}/api/v1/analytics/forecast.csv", headers={"X-API-Key": key}, timeout=10)
+    assert saved.suggested_filename == f"tarroitus-forecast-{forecast['today']}.csv"
+    assert Path(saved.path()).read_bytes() == expected.content
+
+
 @pytest.mark.slow
 def test_dashboard_shows_the_project_and_retries_a_dead_letter(
     page: Any, base_url: str, project: SeededProject, committed_db: Engine
@@ -111,8 +146,14 @@ def test_dashboard_shows_the_project_and_retries_a_dead_letter(
     dead_rows = page.locator("[data-testid=dead-letter]")
     assert sorted(int(row.get_attribute("data-item-id")) for row in dead_rows.all()) == sorted(project.dead_item_ids)
     first_dead = page.locator(f"[data-testid=dead-letter][data-item-id='{project.dead_item_ids[0]}']")
+    with Session(committed_db) as session:
+        dead_item = session.get(Item, project.dead_item_ids[0])
+        assert dead_item is not None and dead_item.barcode and dead_item.item_number and dead_item.best_title
+        cells = first_dead.locator("td").all_inner_texts()
+        assert cells[:4] == [dead_item.barcode, dead_item.best_title, dead_item.item_number, "pas"]
+        assert str(dead_item.item_record_id) not in first_dead.inner_text()
     code, message = DEAD_ERRORS[0]
-    assert f"[{code}] {message}" in first_dead.inner_text()
+    assert f"koodi {code} · {message}" in first_dead.inner_text()
     parts = first_dead.get_by_test_id("dead-letter-parts").inner_text()
     assert parts == "Kirjattu: luokka, sisäkäyttö · Torjuttu: inventointipäivä"
     today = datetime.now(UTC).date()
@@ -135,7 +176,14 @@ def test_dashboard_shows_the_project_and_retries_a_dead_letter(
     else:
         expected = "Ei saatavilla: tämä palvelin ei vielä tarjoa osoitetta /api/v1/sync."
         assert page.locator("#panel-sync[data-state=not-available] [data-testid=panel-state]").inner_text() == expected
-    assert page.locator("#panel-jobs [data-job=sierra_sync]").inner_text().count("succeeded") == 1
+    sync_job = page.locator("#panel-jobs [data-job=sierra_sync]").inner_text()
+    assert "Onnistui" in sync_job
+    counts_cell = page.locator("#panel-jobs [data-job=sierra_sync] td").nth(4).inner_text()
+    assert set(counts_cell.split(", ")) == {"31 nidettä", "12 bibliografista tietuetta", "1 poistettu"}
+    progress_labelled = page.locator("#panel-progress .progress-row").first.inner_text()
+    assert re.search(r"26\s*/\s*37 \(70\s%\)", progress_labelled), progress_labelled
+    assert_forecast_panel(page, base_url, project.admin_key)
+    assert_no_raw_keys(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     screenshot(page, "dashboard.png")
 
@@ -166,6 +214,9 @@ def test_dashboard_shows_the_project_and_retries_a_dead_letter(
     sync_api.expect(page.locator("#writeback-message")).to_have_text("Queued again: 1")
     assert number_in(page, "progress-total") == items["total"]
     assert page.get_by_test_id("chart-summary").inner_text() == f"Last {CHART_DAYS} days: 26 labels"
+    sync_api.expect(page.locator("#forecast-heading")).to_have_text("Finish-date forecast")
+    assert "Succeeded" in page.locator("#panel-jobs [data-job=sierra_sync]").inner_text()
+    assert_no_raw_keys(page)
     assert page.locator("[data-testid=dead-letter] [data-testid=retry]").inner_text() == "Retry"
     screenshot(page, "dashboard-retried-en.png")
     assert page.outside_requests == []

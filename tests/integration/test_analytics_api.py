@@ -258,3 +258,26 @@ def test_analytics_needs_an_admin(client: TestClient, db_session: Session, setti
     assert client.get("/api/v1/analytics/progress").status_code == 401
     forbidden = client.get("/api/v1/analytics/data_status", headers={"X-API-Key": printer})
     assert (forbidden.status_code, forbidden.json()["error"]["code"]) == (403, "forbidden")
+
+
+def test_read_prints_per_day_counts_labels_printed_since_the_last_etl_run(
+    client: TestClient, admin_headers: dict[str, str], db_session: Session, seeded: analytics_data.SeededData
+) -> None:
+    # Given: a label printed today, after the aggregates were refreshed
+    now = datetime.now(UTC)
+    printed_before = client.get("/api/v1/status", headers=admin_headers).json()["items"]["printed"]
+    unprinted = next(item for item in seeded.items if item.print_count == 0 and not item.deleted)
+    db_session.add(
+        LabelEvent(item_record_id=unprinted.item_record_id, classification="84.2", signum="KIV", printed_at=now)
+    )
+    unprinted.print_count = 1
+    db_session.flush()
+    # When
+    response = client.get(
+        "/api/v1/analytics/prints_per_day",
+        params={"date_from": now.date().isoformat(), "date_to": now.date().isoformat()},
+        headers=admin_headers,
+    )
+    # Then: the chart's day has it, as the live progress count does
+    assert [(d["day"], d["labels"]) for d in response.json()["days"]] == [(now.date().isoformat(), 1)]
+    assert client.get("/api/v1/status", headers=admin_headers).json()["items"]["printed"] == printed_before + 1

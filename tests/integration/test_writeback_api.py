@@ -9,7 +9,7 @@ from tarroitus.models import ClientRole, JobRun, WritebackStatus
 from tarroitus.repositories import writeback as queue
 from tarroitus.services.clients import register_client
 from tarroitus.settings import Settings
-from tests.factories import make_item
+from tests.factories import barcode_for, make_item
 
 NOW = datetime.now(UTC)
 
@@ -24,7 +24,7 @@ def api_key(session: Session, settings: Settings, role: ClientRole) -> dict[str,
 def given_a_worked_queue(session: Session) -> None:
     """Items 1-2 queued, 3 done, 4 dead-lettered, 5 in progress, 6 waiting for a retry after a 409."""
     for item_id in range(1, 7):
-        make_item(session, item_record_id=item_id)
+        make_item(session, item_record_id=item_id, location_code="pas", location_name="Pasila aikuiset")
     for item_id in range(1, 7):
         queue.enqueue_item(session, item_record_id=item_id, classification=f"84.{item_id}", now=NOW)
     queue.claim_batch(session, owner="run-a", now=NOW, limit=10)
@@ -84,6 +84,14 @@ def test_read_writeback_reports_depth_in_flight_dead_letters_and_failures(
         ["call_number", "internal_use"],
         ["inventory_date"],
     )
+    dead_item = {key: body["dead_letters"][0][key] for key in ("barcode", "title", "item_number", "location_code")}
+    assert dead_item == {
+        "barcode": barcode_for(4),
+        "title": "Seitsemän veljestä",
+        "item_number": "i00000004",
+        "location_code": "pas",
+    }
+    assert body["dead_letters"][0]["location_name"] == "Pasila aikuiset"
     assert body["recent_failures"][0]["error"] == "HTTP 400 code 116: Invalid record id"
     assert (body["recent_failures"][0]["written_parts"], body["recent_failures"][0]["refused_parts"]) == (
         ["call_number", "internal_use"],

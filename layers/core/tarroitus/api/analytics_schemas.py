@@ -2,9 +2,11 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from tarroitus.services.forecast import NoEstimateReason
 
 
 class _FromAttributes(BaseModel):
@@ -143,3 +145,34 @@ class DataStatusPublic(_FromAttributes):
     tables: list[TableStatusPublic]
     last_run: EtlRunPublic | None
     exported_until: datetime | None
+
+
+class LabellingForecastPublic(_FromAttributes):
+    """One location's forecast (`scope` "location") or the whole collection's (`scope` "total")."""
+
+    scope: Literal["total", "location"]
+    location_code: str | None
+    location_name: str | None
+    items_to_label: int = Field(description="Items not deleted with a classification to print")
+    items_labelled: int = Field(description="Of those, printed at least once")
+    items_remaining: int = Field(description="items_to_label - items_labelled")
+    items_reprint_needed: int = Field(description="Labelled items whose label is outdated (not in items_remaining)")
+    labelled_last_7_days: int = Field(description="Items first printed in the 7 days (168 h) ending now")
+    labelled_last_28_days: int = Field(description="Items first printed in the 28 days ending now")
+    rate_7_days: float = Field(description="labelled_last_7_days / 7, items per day")
+    rate_28_days: float = Field(description="labelled_last_28_days / 28, items per day")
+    days_to_finish: int | None = Field(description="ceil(items_remaining / rate_7_days); null with a reason")
+    finish_date: date | None = Field(description="today (UTC) + days_to_finish; null with a reason")
+    no_estimate_reason: NoEstimateReason | None = Field(
+        description="Why there is no finish date: nothing_left, or no_recent_labelling (7-day rate zero)"
+    )
+
+
+class ForecastPublic(_FromAttributes):
+    """The finish-date forecast, counted live: the whole collection and each location (largest first)."""
+
+    as_of: datetime
+    today: date
+    rate_days: int = Field(description="The window (days) of the rate the finish date is computed from")
+    total: LabellingForecastPublic
+    by_location: list[LabellingForecastPublic]

@@ -7,10 +7,10 @@ transaction, so readers see either the old or the new figures, never a mix.
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Delete, Row, TextClause, delete, func, select, text
+from sqlalchemy import Delete, Integer, Row, TextClause, delete, func, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from tarroitus.models import (
     AnalyticsWritebackError,
     EtlPartition,
     JobState,
+    LabelEvent,
 )
 
 
@@ -202,19 +203,67 @@ def list_progress(session: Session) -> Sequence[AnalyticsProgress]:
 def list_prints_per_day(
     session: Session, *, date_from: date | None, date_to: date | None, client_id: uuid.UUID | None
 ) -> Sequence[Row[Any]]:
-    """(day, labels, clients) per day in the range, oldest first."""
+    """(day, labels, clients) per UTC day in the range, oldest first, live from `label_events`.
+
+    Live rather than from `analytics_prints_daily`, so today's labels show as they are printed and the
+    per-day figures agree with the live progress counts; the range bounds `printed_at` so its index applies.
+    A client since deleted (no client id) counts as one client.
+    """
+    day = func.date(func.timezone("UTC", LabelEvent.printed_at)).label("day")
     statement = (
         select(
-            AnalyticsPrintsDaily.day,
-            func.sum(AnalyticsPrintsDaily.labels).label("labels"),
-            func.count().label("clients"),
+            day,
+            func.count().label("labels"),
+            (
+                func.count(LabelEvent.client_id.distinct()) + func.bool_or(LabelEvent.client_id.is_(None)).cast(Integer)
+            ).label("clients"),
         )
-        .group_by(AnalyticsPrintsDaily.day)
-        .order_by(AnalyticsPrintsDaily.day)
+        .group_by(day)
+        .order_by(day)
     )
     if client_id is not None:
-        statement = statement.where(AnalyticsPrintsDaily.client_id == client_id)
-    return session.execute(_in_range(statement, AnalyticsPrintsDaily.day, date_from, date_to)).all()
+        statement = statement.where(LabelEvent.client_id == client_id)
+    if date_from is not None:
+        statement = statement.where(LabelEvent.printed_at >= _utc_midnight(date_from))
+    if date_to is not None:
+        statement = statement.where(LabelEvent.printed_at < _utc_midnight(date_to + timedelta(days=1)))
+    return session.execute(statement).all()
+
+
+def _utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def list_labelling_by_location(
+    session: Session, *, week_start: datetime, month_start: datetime, now: datetime
+) -> Sequence[Row[Any]]:
+    """Per location, live: items to label, labelled, needing a reprint, and first printed since two instants.
+
+    Items to label are those not deleted with a classification to print; labelled ones were printed at least
+    once. An item's first print is its earliest label event. Only events after `month_start` are read (through
+    the `printed_at` index); an item printed before it as well has no first print in either window.
+    Columns: location_code, location_name, items_to_label, items_labelled, items_reprint_needed,
+    first_printed_week (first print in (week_start, now]) and first_printed_month (in (month_start, now]).
+    """
+    statement = text(
+        "WITH recent AS ("
+        "  SELECT e.item_record_id, min(e.printed_at) AS first_printed_at FROM label_events e"
+        "  WHERE e.printed_at > :month_start AND e.printed_at <= :now GROUP BY e.item_record_id),"
+        " first_prints AS ("
+        "  SELECT r.item_record_id, r.first_printed_at FROM recent r WHERE NOT EXISTS ("
+        "   SELECT 1 FROM label_events p WHERE p.item_record_id = r.item_record_id AND p.printed_at <= :month_start))"
+        " SELECT i.location_code, i.location_name, count(*) AS items_to_label,"
+        " count(*) FILTER (WHERE i.print_count > 0) AS items_labelled,"
+        " count(*) FILTER (WHERE i.reprint_needed) AS items_reprint_needed,"
+        " count(f.item_record_id) FILTER (WHERE f.first_printed_at > :week_start) AS first_printed_week,"
+        " count(f.item_record_id) AS first_printed_month"
+        " FROM items i LEFT JOIN first_prints f ON f.item_record_id = i.item_record_id"
+        " WHERE NOT i.deleted"
+        " AND COALESCE(NULLIF(btrim(i.classification_override), ''), NULLIF(btrim(i.classification), '')) IS NOT NULL"
+        " GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2 NULLS LAST"
+    )
+    params = {"week_start": week_start, "month_start": month_start, "now": now}
+    return session.execute(statement, params).all()
 
 
 def list_station_throughput(session: Session) -> Sequence[AnalyticsStationThroughput]:

@@ -22,7 +22,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from tarroitus.models import WritebackAttempt, WritebackEntry, WritebackStatus
+from tarroitus.models import Item, WritebackAttempt, WritebackEntry, WritebackStatus
 
 CLAIM_VISIBILITY_TIMEOUT = timedelta(minutes=15)
 """A claim this old is abandoned: no Lambda invocation runs longer than 15 minutes."""
@@ -341,14 +341,52 @@ def oldest_queued_at(session: Session) -> datetime | None:
     )
 
 
-def list_dead(session: Session, *, limit: int) -> Sequence[WritebackEntry]:
-    """Dead-lettered rows, most recently dead first."""
-    return session.scalars(
-        select(WritebackEntry)
-        .where(WritebackEntry.status == WritebackStatus.DEAD)
-        .order_by(WritebackEntry.completed_at.desc().nulls_last(), WritebackEntry.item_record_id)
+@dataclass(frozen=True)
+class DeadLetter:
+    """A dead-lettered queue row with what an operator recognises the item by (None once the item is gone)."""
+
+    item_record_id: int
+    classification: str
+    attempts: int
+    queued_at: datetime
+    completed_at: datetime | None
+    last_error_code: int | None
+    last_error: str | None
+    written_parts: list[str]
+    refused_parts: list[str]
+    barcode: str | None
+    title: str | None
+    item_number: str | None
+    location_code: str | None
+    location_name: str | None
+
+
+def list_dead(session: Session, *, limit: int) -> list[DeadLetter]:
+    """Dead-lettered rows with their items' barcode, title, number and location, most recently dead first."""
+    entry = WritebackEntry
+    statement = (
+        select(
+            entry.item_record_id,
+            entry.classification,
+            entry.attempts,
+            entry.queued_at,
+            entry.completed_at,
+            entry.last_error_code,
+            entry.last_error,
+            entry.written_parts,
+            entry.refused_parts,
+            Item.barcode,
+            Item.best_title.label("title"),
+            Item.item_number,
+            Item.location_code,
+            Item.location_name,
+        )
+        .outerjoin(Item, Item.item_record_id == entry.item_record_id)
+        .where(entry.status == WritebackStatus.DEAD)
+        .order_by(entry.completed_at.desc().nulls_last(), entry.item_record_id)
         .limit(limit)
-    ).all()
+    )
+    return [DeadLetter(**row._asdict()) for row in session.execute(statement)]
 
 
 def list_attempts(

@@ -49,7 +49,7 @@ from tarroitus.db import session_scope
 from tarroitus.error_reporting import report_message
 from tarroitus.errors import InvalidInputError
 from tarroitus.invocation_context import invocation_executor
-from tarroitus.models import WritebackAttempt, WritebackEntry
+from tarroitus.models import WritebackAttempt
 from tarroitus.repositories import job_state
 from tarroitus.repositories import writeback as queue
 from tarroitus.repositories.writeback import ClaimedEntry
@@ -209,7 +209,7 @@ class WritebackStatusReport:
     done: int
     dead: int
     oldest_queued_at: datetime | None
-    dead_letters: Sequence[WritebackEntry]
+    dead_letters: Sequence[queue.DeadLetter]
     recent_failures: Sequence[WritebackAttempt]
     last_run: LastRun | None
 

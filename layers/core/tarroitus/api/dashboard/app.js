@@ -39,9 +39,33 @@ function formatNumber(value) {
   return value === null || value === undefined ? "—" : new Intl.NumberFormat(state.language).format(value);
 }
 
+function percent(share, fractionDigits = 0) {
+  return new Intl.NumberFormat(state.language, { style: "percent", maximumFractionDigits: fractionDigits }).format(share);
+}
+
+// Whole percents, one decimal below 10 %; a share that is not zero never reads "0 %", nor one short of all "100 %".
 function formatPercent(part, total) {
-  const share = total > 0 ? part / total : 0;
-  return new Intl.NumberFormat(state.language, { style: "percent", maximumFractionDigits: 1 }).format(share);
+  if (!(total > 0) || part <= 0) return percent(0);
+  const share = part / total;
+  if (share >= 1) return percent(1);
+  if (share < 0.01) return t("common.less_than", { value: percent(0.01) });
+  if (share > 0.99) return t("common.more_than", { value: percent(0.99) });
+  return percent(share, share < 0.1 ? 1 : 0);
+}
+
+function formatRate(perDay) {
+  return t("common.per_day", {
+    rate: new Intl.NumberFormat(state.language, { maximumFractionDigits: perDay < 10 ? 1 : 0 }).format(perDay),
+  });
+}
+
+function hasText(key) {
+  return state.strings.en?.[key] !== undefined;
+}
+
+// A translated name for a machine value (job outcome, table, step); a value without one reads as "other".
+function named(prefix, value) {
+  return hasText(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : t(`${prefix}.other`);
 }
 
 function formatTime(iso) {
@@ -72,11 +96,25 @@ function formatAgo(iso) {
   return relative.format(seconds, "second");
 }
 
+function outcomeBadge(outcome) {
+  return h("span", { class: `badge outcome-${outcome}` }, named("outcome", outcome));
+}
+
+// A job run's counts in words: the counts that are not zero and that the dashboard has a name for, each
+// ETL step with its outcome and rows, the sync's mode; run details (S3 location, tokens) are left out.
 function formatCounts(counts) {
-  if (!counts || Object.keys(counts).length === 0) return "—";
-  return Object.entries(counts)
-    .map(([name, value]) => `${name}: ${typeof value === "number" ? formatNumber(value) : JSON.stringify(value)}`)
-    .join(", ");
+  const parts = [];
+  for (const [name, value] of Object.entries(counts ?? {})) {
+    if (typeof value === "number" && value !== 0 && hasText(`count.${name}`)) {
+      parts.push(t(`count.${name}`, { count: formatNumber(value) }));
+    } else if (value !== null && typeof value === "object" && typeof value.outcome === "string") {
+      const rows = typeof value.rows === "number" ? t("count.step_rows", { count: formatNumber(value.rows) }) : "";
+      parts.push(t("count.step", { step: named("step", name), outcome: named("outcome", value.outcome), rows }).trim());
+    } else if (name === "mode" && typeof value === "string") {
+      parts.push(named("mode", value));
+    }
+  }
+  return parts.length ? parts.join(", ") : "—";
 }
 
 function applyStaticText() {
@@ -198,7 +236,13 @@ function progressBar(label, part, total, testId, kind) {
       "div",
       { class: "progress-label" },
       h("span", {}, label),
-      h("span", {}, h("strong", { "data-testid": testId }, formatNumber(part)), " · ", formatPercent(part, total)),
+      h(
+        "span",
+        {},
+        h("strong", { "data-testid": testId }, formatNumber(part)),
+        " ",
+        t("progress.out_of", { total: formatNumber(total), percent: formatPercent(part, total) }),
+      ),
     ),
     h(
       "div",
@@ -381,22 +425,28 @@ function renderDeadLetters(writeback) {
   const rows = writeback.dead_letters.map((letter) => {
     const button = h("button", { type: "button", class: "small", "data-testid": "retry" }, t("writeback.retry"));
     button.addEventListener("click", () => retry([letter.item_record_id], button));
-    const error = [letter.last_error_code === null ? null : `[${letter.last_error_code}]`, letter.last_error ?? "—"];
+    const code = letter.last_error_code === null ? null : t("writeback.error_code", { code: letter.last_error_code });
+    const error = [code, letter.last_error ?? "—"];
     return h(
       "tr",
       { dataset: { itemId: letter.item_record_id }, "data-testid": "dead-letter" },
-      h("td", { class: "mono" }, String(letter.item_record_id)),
-      h("td", {}, letter.classification),
+      h("td", { class: "mono", "data-testid": "dead-letter-barcode" }, letter.barcode ?? "—"),
+      h("td", {}, letter.title || "—"),
+      h("td", { class: "mono" }, letter.item_number ?? "—"),
+      h("td", {}, letter.location_name ?? letter.location_code ?? "—"),
+      h("td", { class: "mono" }, letter.classification),
       h("td", { class: "number" }, formatNumber(letter.attempts)),
       h("td", { "data-testid": "dead-letter-parts" }, describeParts(letter)),
-      h("td", { class: "error-text" }, error.filter(Boolean).join(" ")),
+      h("td", { class: "error-text" }, error.filter(Boolean).join(" · ")),
       h("td", {}, formatTime(letter.dead_since)),
       h("td", {}, button),
     );
   });
   const retryAll = h("button", { type: "button", class: "secondary", "data-testid": "retry-all" }, t("writeback.retry_all"));
   retryAll.addEventListener("click", () => retry(null, retryAll));
-  const headers = ["item", "classification", "attempts", "parts", "error", "dead_since"].map((key) => t(`writeback.${key}`));
+  const headers = ["barcode", "title", "item_number", "location", "classification", "attempts", "parts", "error", "dead_since"].map(
+    (key) => t(`writeback.${key}`),
+  );
   return [
     h("div", { class: "row-between" }, heading, writeback.dead > 1 ? retryAll : null),
     table([...headers, ""], rows, { "data-testid": "dead-letters" }),
@@ -406,7 +456,11 @@ function renderDeadLetters(writeback) {
 function renderWriteback(status, outcome) {
   const queue = status.writeback_queue;
   const depth = figure(t("writeback.depth"), formatNumber(queue.depth), "writeback-depth");
-  const oldest = figure(t("writeback.oldest"), formatAgo(queue.oldest_queued_at), "writeback-oldest");
+  const oldest = figure(
+    t("writeback.oldest"),
+    queue.oldest_queued_at ? formatAgo(queue.oldest_queued_at) : t("writeback.nothing_queued"),
+    "writeback-oldest",
+  );
   if (outcome.error) return [h("div", { class: "figures" }, depth, oldest), renderProblem(outcome)];
   const writeback = outcome.data;
   const run = writeback.last_run;
@@ -425,11 +479,77 @@ function renderWriteback(status, outcome) {
     run
       ? h(
           "p",
-          { class: "muted" },
-          `${t("writeback.last_run")}: ${formatTime(run.started_at)} · ${run.outcome ?? "—"} · ${formatCounts(run.counts)}`,
+          { class: "muted", "data-testid": "writeback-last-run" },
+          `${t("writeback.last_run")}: ${formatTime(run.started_at)} · ${run.outcome ? named("outcome", run.outcome) : "—"}`,
+          ` · ${formatCounts(run.counts)}`,
         )
       : null,
     ...renderDeadLetters(writeback),
+  ];
+}
+
+function finishText(entry) {
+  if (entry.finish_date) return formatDay(entry.finish_date);
+  return named("forecast.no_estimate", entry.no_estimate_reason);
+}
+
+async function downloadForecast(button) {
+  button.disabled = true;
+  try {
+    const response = await fetch("/api/v1/analytics/forecast.csv", {
+      headers: { Accept: "text/csv", "X-API-Key": sessionStorage.getItem(KEY_STORAGE) ?? "" },
+      cache: "no-store",
+      credentials: "omit",
+    });
+    if (!response.ok) throw new ApiError(response.status, null, response.statusText, "/api/v1/analytics/forecast.csv");
+    const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") ?? "")?.[1] ?? "forecast.csv";
+    const link = h("a", { href: URL.createObjectURL(await response.blob()), download: name });
+    link.click();
+    URL.revokeObjectURL(link.href);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return signOut("signin.expired");
+    state.notice = { key: "forecast.download_failed", values: { message: error.message }, kind: "error" };
+    renderNotice();
+  } finally {
+    button.disabled = false;
+  }
+  return undefined;
+}
+
+function renderForecast(forecast) {
+  const total = forecast.total;
+  const download = h("button", { type: "button", class: "secondary", "data-testid": "forecast-csv" }, t("forecast.csv"));
+  download.addEventListener("click", () => downloadForecast(download));
+  const figures = h(
+    "div",
+    { class: "figures" },
+    figure(t("forecast.to_label"), formatNumber(total.items_to_label), "forecast-to-label"),
+    figure(t("forecast.labelled"), formatNumber(total.items_labelled), "forecast-labelled"),
+    figure(t("forecast.remaining"), formatNumber(total.items_remaining), "forecast-remaining"),
+    figure(t("forecast.rate_7"), formatRate(total.rate_7_days), "forecast-rate-7"),
+    figure(t("forecast.rate_28"), formatRate(total.rate_28_days), "forecast-rate-28"),
+    figure(t("forecast.finish"), finishText(total), "forecast-finish"),
+  );
+  const headers = ["location", "to_label", "labelled", "remaining", "rate_7", "rate_28", "finish"].map((key) =>
+    t(`forecast.${key}`),
+  );
+  const rows = forecast.by_location.map((entry) =>
+    h(
+      "tr",
+      { dataset: { location: entry.location_code ?? "" }, "data-testid": "forecast-location" },
+      h("td", {}, entry.location_name ?? entry.location_code ?? t("forecast.no_location")),
+      h("td", { class: "number" }, formatNumber(entry.items_to_label)),
+      h("td", { class: "number" }, formatNumber(entry.items_labelled)),
+      h("td", { class: "number" }, formatNumber(entry.items_remaining)),
+      h("td", { class: "number" }, formatRate(entry.rate_7_days)),
+      h("td", { class: "number" }, formatRate(entry.rate_28_days)),
+      h("td", { "data-testid": "forecast-location-finish" }, finishText(entry)),
+    ),
+  );
+  return [
+    figures,
+    h("div", { class: "row-between" }, h("p", { class: "muted" }, t("forecast.note", { days: forecast.rate_days })), download),
+    rows.length ? table(headers, rows, { "data-testid": "forecast-locations" }) : null,
   ];
 }
 
@@ -482,7 +602,7 @@ function runsTable(runs) {
       {},
       h("td", {}, formatTime(run.started_at)),
       h("td", {}, formatTime(run.finished_at)),
-      h("td", {}, h("span", { class: `badge outcome-${run.outcome}` }, run.outcome)),
+      h("td", {}, outcomeBadge(run.outcome)),
       h("td", {}, formatCounts(run.counts)),
       h("td", { class: "error-text" }, run.error ?? ""),
     ),
@@ -497,7 +617,10 @@ function renderSync(sync) {
       [t("sync.cursor"), String(sync.full_sync_cursor ?? "—"), "sync-cursor"],
       [t("sync.full_completed"), formatTime(sync.full_sync_completed_at)],
       [t("sync.changes_since"), formatTime(sync.changes_since)],
-      [t("sync.last_run"), `${formatTime(sync.last_run_started_at)} · ${sync.last_run_outcome ?? "—"}`],
+      [
+        t("sync.last_run"),
+        `${formatTime(sync.last_run_started_at)} · ${sync.last_run_outcome ? named("outcome", sync.last_run_outcome) : "—"}`,
+      ],
       [t("sync.last_error"), sync.last_error ?? "—"],
     ]),
     sync.recent_runs?.length ? runsTable(sync.recent_runs) : null,
@@ -510,7 +633,7 @@ function renderDataStatus(data) {
     [t("data.location"), data.location ?? "—"],
     [t("data.range"), data.first_dt ? `${formatDay(data.first_dt)} – ${formatDay(data.last_dt)}` : "—", "data-range"],
     [t("data.exported_until"), formatTime(data.exported_until)],
-    [t("data.last_run"), run ? `${formatTime(run.started_at)} · ${run.outcome}` : "—"],
+    [t("data.last_run"), run ? `${formatTime(run.started_at)} · ${named("outcome", run.outcome)}` : "—"],
   ]);
   if (data.tables.every((entry) => entry.partitions === 0)) return [facts, panelMessage("empty", t("data.empty"))];
   const headers = ["table", "kind", "rows", "partitions", "last_dt"].map((key) => t(`data.${key}`));
@@ -518,8 +641,8 @@ function renderDataStatus(data) {
     h(
       "tr",
       {},
-      h("td", { class: "mono" }, entry.table),
-      h("td", {}, entry.kind),
+      h("td", {}, named("step", entry.table)),
+      h("td", {}, named("data.kind", entry.kind)),
       h("td", { class: "number" }, formatNumber(entry.rows)),
       h("td", { class: "number" }, formatNumber(entry.partitions)),
       h("td", {}, formatDay(entry.last_dt)),
@@ -532,13 +655,13 @@ function renderJobs(status) {
   const headers = ["job", "outcome", "started", "finished", "counts", "error"].map((key) => t(`jobs.${key}`));
   const rows = status.jobs.map((job) => {
     const newest = job.recent_runs[0];
-    const name = state.strings.en?.[`jobs.name.${job.job_name}`] ? t(`jobs.name.${job.job_name}`) : job.job_name;
+    const name = named("jobs.name", job.job_name);
     const outcome = job.last_run_outcome;
     return h(
       "tr",
       { dataset: { job: job.job_name } },
       h("td", {}, name),
-      h("td", {}, outcome ? h("span", { class: `badge outcome-${outcome}` }, outcome) : t("jobs.never_run")),
+      h("td", {}, outcome ? outcomeBadge(outcome) : t("jobs.never_run")),
       h("td", {}, formatTime(job.last_run_started_at)),
       h("td", {}, formatTime(job.last_run_completed_at)),
       h("td", {}, formatCounts(newest?.counts)),
@@ -551,6 +674,7 @@ function renderJobs(status) {
 // panel id -> how to draw it from the outcomes it needs
 const PANELS = {
   "panel-progress": ["status", (status) => renderProgress(status.data)],
+  "panel-forecast": ["forecast", (forecast) => renderForecast(forecast.data)],
   "panel-chart": ["chart", (chart) => renderChart(chart.data)],
   "panel-writeback": ["status", (status, all) => renderWriteback(status.data, all.writeback)],
   "panel-reprint": ["status", (status, all) => renderReprints(status.data, all.reprint)],
@@ -589,20 +713,21 @@ async function refresh() {
   state.loading = true;
   document.body.dataset.loading = "true";
   try {
-    const [status, chart, writeback, reprint, sync, data] = await Promise.all([
+    const [status, chart, writeback, reprint, sync, data, forecast] = await Promise.all([
       outcomeOf("/api/v1/status"),
       outcomeOf(chartPath()),
       outcomeOf(`/api/v1/writeback?limit=${DEAD_LETTER_LIMIT}`),
       outcomeOf(`/api/v1/items?reprint_needed=true&limit=${REPRINT_LIMIT}`),
       outcomeOf("/api/v1/sync"),
       outcomeOf("/api/v1/analytics/data_status"),
+      outcomeOf("/api/v1/analytics/forecast"),
     ]);
-    const all = [status, chart, writeback, reprint, sync, data];
+    const all = [status, chart, writeback, reprint, sync, data, forecast];
     if (all.some((outcome) => outcome.error?.status === 401)) {
       signOut("signin.expired");
       return;
     }
-    state.outcomes = { status, chart, writeback, reprint, sync, data, updatedAt: new Date().toISOString() };
+    state.outcomes = { status, chart, writeback, reprint, sync, data, forecast, updatedAt: new Date().toISOString() };
     renderPanels();
   } finally {
     state.loading = false;

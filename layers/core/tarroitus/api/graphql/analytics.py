@@ -1,11 +1,12 @@
-"""GraphQL analytics (admins): the figures of /api/v1/analytics, from the aggregate tables the ETL refreshes.
+"""GraphQL analytics (admins): the figures of /api/v1/analytics, from the aggregate tables the ETL refreshes and,
+for labels per day and the finish-date forecast, live from the operational tables.
 
 `analytics` is a namespace: its fields resolve only once the root field has let an admin through.
 """
 
 import uuid
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, cast
 
 import strawberry
@@ -14,6 +15,7 @@ from strawberry.scalars import JSON
 from tarroitus.api.graphql.context import GraphQLContext
 from tarroitus.api.graphql.limits import bounded
 from tarroitus.services import analytics as analytics_service
+from tarroitus.services import forecast as forecast_service
 
 Context = strawberry.Info[GraphQLContext, None]
 DateFrom = Annotated[date | None, strawberry.argument(description="First UTC day, inclusive")]
@@ -126,6 +128,35 @@ class DataStatus:
     exported_until: datetime | None
 
 
+@strawberry.type(description="The forecast of one location (scope location) or the whole collection (scope total)")
+class LabellingForecast:
+    scope: str
+    location_code: str | None
+    location_name: str | None
+    items_to_label: int = strawberry.field(description="Items not deleted with a classification to print")
+    items_labelled: int = strawberry.field(description="Of those, printed at least once")
+    items_remaining: int
+    items_reprint_needed: int
+    labelled_last_7_days: int = strawberry.field(description="Items first printed in the 7 days ending now")
+    labelled_last_28_days: int = strawberry.field(description="Items first printed in the 28 days ending now")
+    rate_7_days: float
+    rate_28_days: float
+    days_to_finish: int | None
+    finish_date: date | None = strawberry.field(description="today (UTC) + ceil(remaining / 7-day rate)")
+    no_estimate_reason: str | None = strawberry.field(
+        description="Why there is no finish date: nothing_left, or no_recent_labelling (7-day rate zero)"
+    )
+
+
+@strawberry.type(description="The finish-date forecast, counted live: overall and per location, largest first")
+class Forecast:
+    as_of: datetime
+    today: date
+    rate_days: int
+    total: LabellingForecast
+    by_location: list[LabellingForecast]
+
+
 def _progress_group(group: analytics_service.ProgressGroup) -> ProgressGroup:
     return ProgressGroup(**asdict(group))
 
@@ -201,7 +232,19 @@ def resolve_data_status(info: Context) -> DataStatus:
     )
 
 
-@strawberry.type(description="Analytics from the aggregate tables the ETL refreshes (admins)")
+def resolve_forecast(info: Context) -> Forecast:
+    """The finish-date forecast as of now."""
+    report = forecast_service.read_forecast(info.context.session, now=datetime.now(UTC))
+    return Forecast(
+        as_of=report.as_of,
+        today=report.today,
+        rate_days=report.rate_days,
+        total=LabellingForecast(**asdict(report.total)),
+        by_location=[LabellingForecast(**asdict(entry)) for entry in report.by_location],
+    )
+
+
+@strawberry.type(description="Analytics (admins): aggregates the ETL refreshes, labels per day and the forecast live")
 class Analytics:
     # Nullable fields: one refused argument (say, a reversed date range) nulls that field, not its siblings.
     progress: AnalyticsProgress | None = strawberry.field(
@@ -226,6 +269,10 @@ class Analytics:
     data_status: DataStatus | None = strawberry.field(
         resolver=resolve_data_status,
         description="The exported date range, rows per table, the last ETL run, the S3 location",
+    )
+    forecast: Forecast | None = strawberry.field(
+        resolver=resolve_forecast,
+        description="Items to label, labelled, the 7- and 28-day rates and the finish date, overall and per location",
     )
 
 

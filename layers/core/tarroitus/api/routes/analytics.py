@@ -1,15 +1,17 @@
-"""Analytics for administrators, served from the aggregate tables the ETL job refreshes."""
+"""Analytics for administrators: from the aggregate tables the ETL job refreshes, and live counts where a
+figure must match the progress view (labels per day, the finish-date forecast)."""
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from tarroitus.api.analytics_schemas import (
     ClassificationDistributionPublic,
     ClientThroughputPublic,
     DataStatusPublic,
+    ForecastPublic,
     PrintsPerDayPublic,
     ProgressPublic,
     StationThroughputPublic,
@@ -19,7 +21,7 @@ from tarroitus.api.auth import require_role
 from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.schemas import error_responses
 from tarroitus.models import ClientRole
-from tarroitus.services import analytics
+from tarroitus.services import analytics, forecast
 
 router = APIRouter(
     prefix="/analytics",
@@ -87,3 +89,24 @@ def read_classifications(
 def read_data_status(session: SessionDep, settings: SettingsDep) -> DataStatusPublic:
     """The exported date range, rows per table, the last ETL run and the S3 location of the Parquet."""
     return DataStatusPublic.model_validate(analytics.read_data_status(session, settings=settings))
+
+
+@router.get("/forecast", response_model=ForecastPublic)
+def read_forecast(session: SessionDep) -> ForecastPublic:
+    """Items to label, labelled, the 7- and 28-day rates and the projected finish date, overall and per location."""
+    return ForecastPublic.model_validate(forecast.read_forecast(session, now=datetime.now(UTC)))
+
+
+@router.get(
+    "/forecast.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The total row, then one row per location"}},
+)
+def read_forecast_csv(session: SessionDep) -> Response:
+    """The forecast as CSV (a header row, the total, then each location) for a spreadsheet."""
+    report = forecast.read_forecast(session, now=datetime.now(UTC))
+    return Response(
+        content=forecast.forecast_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="tarroitus-forecast-{report.today.isoformat()}.csv"'},
+    )

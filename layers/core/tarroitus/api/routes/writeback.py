@@ -40,6 +40,11 @@ class WritebackDeadLetter(BaseModel):
     last_error: str | None
     written_parts: list[WritePart] = Field(description="Parts of the write Sierra holds (those it accepted)")
     refused_parts: list[WritePart] = Field(description="Parts Sierra refused (HTTP 400), with `last_error`")
+    barcode: str | None = Field(description="The item's barcode (null once the item is gone)")
+    title: str | None = Field(description="The item's title")
+    item_number: str | None = Field(description="Sierra's item number, e.g. i1234567")
+    location_code: str | None
+    location_name: str | None
 
 
 class WritebackFailure(BaseModel):
