@@ -1,5 +1,8 @@
 """Bulk writes of synced items: binary COPY into a temporary table, then one INSERT ... ON CONFLICT per write.
 
+Rows of ids that no item holds yet (a first full sync's pages) skip the temporary table: they are
+copied straight into `items`.
+
 Only the columns a sync source knows are written; label state (print counts, last print) and the
 operator's classification override are never in those lists, so no sync can overwrite them. An
 update happens only when a synced column really changed (`IS DISTINCT FROM`), so re-running a sync
