@@ -8,7 +8,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM_PATH = PATH="$(if $(PY313),$(PY313)/bin:)$(shell $(UV) tool dir --bin):$$PATH"
 SAM = $(SAM_PATH) SAM_CLI_TELEMETRY=0 sam
 
-.PHONY: dev test unit integration e2e infra scan lint fmt type openapi pr sync requirements tools build bench bench-quick audit reliability mutation
+.PHONY: dev test unit integration e2e infra scan lint fmt type pr sync requirements tools build bench bench-quick audit reliability mutation
 
 sync:
 	$(UV) sync --frozen

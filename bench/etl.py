@@ -34,10 +34,10 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from tarroitus.models import Item, WritebackEntry
-from tarroitus.services.etl_export import ExportTarget, export_snapshot, snapshot_session
-from tarroitus.services.etl_frames import ITEMS_SCHEMA, parquet_bytes
-from tarroitus.services.etl_location import ParquetLocation
-from tarroitus.services.etl_storage import read_partition
+from tarroitus.services.etl.export import ExportTarget, export_snapshot, snapshot_session
+from tarroitus.services.etl.frames import ITEMS_SCHEMA, parquet_bytes
+from tarroitus.services.etl.location import ParquetLocation
+from tarroitus.services.etl.storage import read_partition
 
 DATABASE = "tarroitus_bench_etl"
 

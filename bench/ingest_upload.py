@@ -36,10 +36,11 @@ from common import api_handler, bench_database, emit, peak_rss_mb, stopwatch
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole, Item
-from tarroitus.services import uploads as uploads_service
+from tarroitus.domain import ClientRole
+from tarroitus.models import Item
 from tarroitus.services.clients import register_client
-from tarroitus.services.uploads import LegacyUploadReader
+from tarroitus.services.sync import uploads as uploads_service
+from tarroitus.services.sync.uploads import LegacyUploadReader
 from tarroitus.settings import DEVELOPMENT_PEPPER
 from tests.events import FakeLambdaContext, http_api_event, response_json
 from tests.memory_probe import peak_growth
@@ -175,7 +176,10 @@ def post(handler: ModuleType, event: dict[str, Any], *, expected: int) -> None:
 
 def per_row_store(session: Session, reader: LegacyUploadReader) -> None:
     """Store the upload's rows one ORM object at a time: look the item up, then update it or add a new one."""
-    for row in reader.records():
+    for values in (values for chunk in reader.staged_chunks() for values in chunk):
+        row = dict(zip(reader.columns, values[1:], strict=True))
+        if isinstance(row.get("main_entry"), str):
+            row["main_entry"] = json.loads(str(row["main_entry"]))
         item = session.get(Item, row["item_record_id"])
         if item is None:
             session.add(Item(**row))

@@ -35,7 +35,8 @@ from common import api_handler, bench_database, emit, percentile, stopwatch
 from sqlalchemy import Connection, Engine, func, text
 from sqlalchemy.orm import Session
 
-from tarroitus.models import Client, ClientRole, Item, WritebackEntry
+from tarroitus.domain import ClientRole
+from tarroitus.models import Client, Item, WritebackEntry
 from tarroitus.repositories import items as items_repository
 from tarroitus.repositories.items import Caller, ItemRow
 from tarroitus.services.clients import register_client
@@ -264,7 +265,7 @@ def naive_list_by_barcode_for_key(
     for item in session.query(Item).filter(func.lower(Item.barcode) == barcode.lower()).all():
         entry = session.query(WritebackEntry).filter(WritebackEntry.item_record_id == item.item_record_id).first()
         printer = session.query(Client).filter(Client.id == item.last_printed_by).first()
-        rows.append(ItemRow(item, entry, printer.name if printer else None))
+        rows.append(items_repository.item_row_of(item, entry, printer.name if printer else None))
     return caller, sorted(rows, key=lambda row: row.item.item_record_id)
 
 

@@ -23,9 +23,9 @@ from common import bench_database, emit, stopwatch
 from sierra_process import CLIENT_KEY, CLIENT_SECRET, EDITED_LOCATION, sierra_simulator
 from sqlalchemy import Engine, text
 
-from tarroitus.models import SyncMode
-from tarroitus.services.deadlines import Deadline
-from tarroitus.services.sierra_sync import SyncOptions, sync_from_sierra
+from tarroitus.deadlines import Deadline
+from tarroitus.domain import SyncMode
+from tarroitus.jobs.sierra_sync import SyncOptions, sync_from_sierra
 from tarroitus.settings import Settings
 from tarroitus.sierra import MAX_LIMIT, SierraClient
 

@@ -42,13 +42,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from tarroitus.deadlines import Deadline
+from tarroitus.jobs.sierra_sync import SyncOptions, sync_from_sierra
 from tarroitus.models import Item
 from tarroitus.repositories.item_upserts import SYNC_COLUMNS, UpsertCounts, commit_without_flush
-from tarroitus.services import sync_pages
-from tarroitus.services.deadlines import Deadline
-from tarroitus.services.item_mapping import first_bib_id, is_deleted, map_bib, map_item
-from tarroitus.services.sierra_sync import SyncOptions, sync_from_sierra
-from tarroitus.services.sync_pages import SYNC_ITEM_FIELDS, ItemPage, SyncCounts, store_item_page
+from tarroitus.services.sync import pages as sync_pages
+from tarroitus.services.sync.item_mapping import first_bib_id, is_deleted, map_bib, map_item
+from tarroitus.services.sync.pages import SYNC_ITEM_FIELDS, ItemPage, SyncCounts, store_item_page
 from tarroitus.sierra import MAX_LIMIT, SierraClient
 
 DATABASE = "tarroitus_bench_sync_full"

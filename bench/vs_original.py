@@ -69,7 +69,7 @@ from psycopg import sql
 from sqlalchemy.orm import Session
 
 from tarroitus.db import create_db_engine
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
 from tarroitus.services.clients import register_client
 from tarroitus.settings import DEVELOPMENT_PEPPER
 from tests.uploads import LEGACY_HEADER, legacy_tsv_gz

@@ -35,9 +35,10 @@ from common import bench_database, emit, stopwatch
 from sierra_process import CLIENT_KEY, CLIENT_SECRET, sierra_simulator
 from sqlalchemy import Engine, func, select
 
-from tarroitus.db import session_scope
-from tarroitus.models import Item, WritebackEntry, WritebackStatus
-from tarroitus.services.writeback import write_back_queue
+from tarroitus.domain import WritebackStatus
+from tarroitus.models import Item, WritebackEntry
+from tarroitus.repositories.transactions import session_scope
+from tarroitus.services.writeback.queue import write_back_queue
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
 

@@ -40,7 +40,7 @@ class Target:
 
 TARGETS = {
     "item_mapping": Target(
-        module="services/item_mapping.py",
+        module="services/sync/item_mapping.py",
         # Not the upload parser's tests: their Parquet cases start polars' thread pool, and a forked worker
         # that uses polars after that deadlocks (mutmut forks a worker per mutant).
         tests=("tests/unit/test_item_mapping.py",),

@@ -10,15 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from tarroitus.models import (
-    Client,
-    ClientRole,
-    Item,
-    LabelEvent,
-    WritebackAttempt,
-    WritebackEntry,
-    WritebackStatus,
-)
+from tarroitus.domain import ClientRole, WritebackStatus
+from tarroitus.models import Client, Item, LabelEvent, WritebackAttempt, WritebackEntry
 from tests.factories import barcode_for, make_client, make_item, next_item_id
 
 #: The first day events are spread over; tests pick run dates after it.

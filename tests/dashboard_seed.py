@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from tarroitus.models import Client, ClientRole, Item, LabelEvent, SyncMode, WritebackEntry, WritebackStatus
+from tarroitus.domain import SYNC_JOB_NAME, ClientRole, SyncMode, WritebackStatus
+from tarroitus.models import Client, Item, LabelEvent, WritebackEntry
 from tarroitus.repositories import job_state
 from tarroitus.repositories.writeback import enqueue_item
 from tarroitus.services.analytics import refresh_aggregates
 from tarroitus.services.items import label_line_of
-from tarroitus.services.job_names import SYNC_JOB_NAME
 from tests.factories import make_client, make_item
 
 PRINT_DAYS = 14

@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tarroitus.models import Client, ClientRole, Item
+from tarroitus.domain import ClientRole
+from tarroitus.models import Client, Item
 from tarroitus.services.api_keys import generate_api_key, hash_api_key, key_id_for
 from tarroitus.settings import DEVELOPMENT_PEPPER
 

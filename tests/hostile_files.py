@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 from hypothesis import strategies as st
 
-from tarroitus.services.item_mapping import LEGACY_UPLOAD_COLUMNS
+from tarroitus.services.sync.item_mapping import LEGACY_UPLOAD_COLUMNS
 
 #: Names that differ only in case and spaces, which readers normalise (and may then find twice).
 MAPPING_COLUMNS = ["item_record_id", "ITEM_RECORD_ID", "barcode", " Barcode", "classification", "Classification "]

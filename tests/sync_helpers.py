@@ -12,9 +12,9 @@ from typing import Any
 from sierra_simulator import SierraStore
 from sqlalchemy import Engine, text
 
-from tarroitus.models import SyncMode
+from tarroitus.domain import SyncMode
+from tarroitus.jobs.sierra_sync import SyncOptions, sync_from_sierra
 from tarroitus.repositories.item_upserts import SYNC_COLUMNS
-from tarroitus.services.sierra_sync import SyncOptions, sync_from_sierra
 from tarroitus.services.signum import compute_signum
 from tarroitus.sierra import SierraClient
 

@@ -1,9 +1,17 @@
-"""Builders of sync-agent upload files (gzip TSV as the legacy agent sends it, and Parquet)."""
+"""Builders of sync-agent upload files (gzip TSV as the legacy agent sends it, and Parquet), and readers that
+take a whole file through the streaming readers the endpoints use."""
 
 import gzip
 import io
+import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+from tarroitus.services.overrides import Record, mapping_records
+from tarroitus.services.sync.item_mapping import ItemRow, LegacyRows
+from tarroitus.services.sync.uploads import DEFAULT_INFLATED_LIMIT, LegacyUploadReader, read_parquet, read_tsv
+from tarroitus.services.upload_streams import InflatedSize
 
 LEGACY_HEADER = (
     "item_record_id",
@@ -76,3 +84,47 @@ def legacy_parquet(rows: Sequence[Mapping[str, Any]], header: Sequence[str] = LE
     buffer = io.BytesIO()
     pl.DataFrame({column: [row.get(column) for row in rows] for column in header}).write_parquet(buffer)
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class ParsedUpload:
+    """A whole upload read into item rows: the item columns it writes, its rows, the greatest id as sent."""
+
+    columns: tuple[str, ...]
+    rows: list[ItemRow]
+    max_source_id: int | None
+
+
+def parse_tsv_gzip(data: bytes, *, max_uncompressed_bytes: int) -> ParsedUpload:
+    """A whole gzip TSV batch as item rows, read the way the upload endpoint streams it."""
+    return _parsed(read_tsv(io.BytesIO(data), InflatedSize(max_uncompressed_bytes)))
+
+
+def parse_parquet(data: bytes, *, max_inflated_bytes: int = DEFAULT_INFLATED_LIMIT) -> ParsedUpload:
+    """A whole Parquet batch as item rows, read the way the upload endpoint streams it."""
+    return _parsed(read_parquet(data, InflatedSize(max_inflated_bytes)))
+
+
+def map_legacy_row(raw: Mapping[str, object]) -> ItemRow:
+    """One legacy row (cells by header name) as the item row the upload stages (main entry as varFields)."""
+    rows = LegacyRows(list(raw))
+    return _item_row(rows.columns, rows.staged(list(raw.values())))
+
+
+def read_mapping(data: bytes) -> tuple[str, list[Record]]:
+    """A whole mapping file's rows by column name, with their line (CSV) or row (Parquet) numbers."""
+    unit, records = mapping_records(data, InflatedSize(DEFAULT_INFLATED_LIMIT))
+    return unit, list(records)
+
+
+def _parsed(reader: LegacyUploadReader) -> ParsedUpload:
+    rows = [_item_row(reader.columns, values[1:]) for chunk in reader.staged_chunks() for values in chunk]
+    return ParsedUpload(columns=reader.columns, rows=rows, max_source_id=reader.max_source_id)
+
+
+def _item_row(columns: Sequence[str], values: Sequence[object]) -> ItemRow:
+    row: ItemRow = dict(zip(columns, values, strict=True))
+    payload = row.get("main_entry")
+    if isinstance(payload, bytes):  # jsonb's binary form: a version byte, then the JSON text
+        row["main_entry"] = json.loads(payload[1:])
+    return row

@@ -1,6 +1,5 @@
 """ETL Lambda: EventBridge Scheduler (daily, incremental) or a manual `{"mode": "full"}` invocation."""
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -9,6 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tarroitus.deadlines import Deadline
 from tarroitus.error_reporting import configure as configure_error_reporting
 from tarroitus.jobs import etl
 from tarroitus.observability import COLD_START_METRIC, handler_invocation
@@ -29,9 +29,7 @@ configure_error_reporting(get_settings())
 @event_source(data_class=EventBridgeEvent)
 def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     """Run the ETL once: the scheduled event's time is the run's date; `mode` comes from the event or its detail."""
-    run_at = datetime.fromisoformat(event["time"]) if event.get("time") else datetime.now(UTC)
-    mode = event.get("mode") or (event.get("detail") or {}).get("mode") or "incremental"
-    deadline = datetime.now(UTC) + timedelta(milliseconds=context.get_remaining_time_in_millis())
-    summary = etl.run(get_settings(), run_at=run_at, mode=mode, deadline=deadline)
+    deadline = Deadline.from_lambda_remaining(context.get_remaining_time_in_millis())
+    summary = etl.run(get_settings(), event=event.raw_event, deadline=deadline)
     metrics.add_metric(name="ParquetRowsWritten", unit=MetricUnit.Count, value=summary.get("rows", 0))
     return summary

@@ -1,6 +1,5 @@
 """Sierra sync Lambda: EventBridge Scheduler (or a manual `{"mode": "full"|"changes"}` event) runs one sync pass."""
 
-from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -39,12 +38,8 @@ METRICS = {
 @event_source(data_class=EventBridgeEvent)
 def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     """Run one sync pass inside the invocation's remaining time and return its counts."""
-    result = sierra_sync.run(
-        settings,
-        deadline=sierra_sync.deadline_for(context.get_remaining_time_in_millis()),
-        mode=sierra_sync.requested_mode(event.raw_event),
-        run_at=datetime.fromisoformat(event["time"]) if "time" in event else None,
-    )
+    deadline = sierra_sync.deadline_for(context.get_remaining_time_in_millis())
+    result = sierra_sync.run(settings, event=event.raw_event, deadline=deadline)
     for name, metric in METRICS.items():
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=result.get(name, 0))
     return result

@@ -1,7 +1,5 @@
 """Sierra writeback Lambda: EventBridge Scheduler (or a manual `{}` event) runs one writeback job."""
 
-import time
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -10,6 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tarroitus.deadlines import Deadline
 from tarroitus.error_reporting import configure as configure_error_reporting
 from tarroitus.jobs import sierra_writeback
 from tarroitus.observability import COLD_START_METRIC, handler_invocation
@@ -38,9 +37,8 @@ METRICS = {
 @event_source(data_class=EventBridgeEvent)
 def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     """Write queued items back to Sierra until the queue is empty or the invocation's time runs short."""
-    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
-    run_at = datetime.fromisoformat(event["time"]) if "time" in event else datetime.now(UTC)
-    result = sierra_writeback.run(settings, run_at=run_at, deadline=deadline)
+    deadline = Deadline.from_lambda_remaining(context.get_remaining_time_in_millis())
+    result = sierra_writeback.run(settings, event=event.raw_event, deadline=deadline)
     for name, metric in METRICS.items():
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=result[name])
     return result

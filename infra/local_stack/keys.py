@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.api_keys import generate_api_key
 from tarroitus.services.clients import authenticate, ensure_admin_client, list_clients, register_client, rotate_key
 

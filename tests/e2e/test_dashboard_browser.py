@@ -17,8 +17,9 @@ from playwright import sync_api
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
-from tarroitus.models import Item, WritebackEntry, WritebackStatus
+from tarroitus.domain import WritebackStatus
+from tarroitus.models import Item, WritebackEntry
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.settings import Settings
 from tests.dashboard_seed import DEAD_ERRORS, SeededProject, seed_project
 from tests.e2e.browser import chromium_page, requires_chromium, screenshot, served_api

@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import Engine
 
-from tarroitus.db import session_scope
 from tarroitus.models import Item
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.clients import ensure_admin_client
 from tarroitus.services.items import format_label_line
 from tarroitus.settings import Settings

@@ -23,10 +23,11 @@ from pypdf import PdfReader
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
-from tarroitus.models import Client, ClientRole, Item, LabelEvent, WritebackEntry, WritebackStatus
-from tarroitus.services.label_layout import PRESETS
-from tarroitus.services.label_render import POINTS_PER_MM
+from tarroitus.domain import ClientRole, WritebackStatus
+from tarroitus.models import Client, Item, LabelEvent, WritebackEntry
+from tarroitus.repositories.transactions import session_scope
+from tarroitus.services.labels.layout import PRESETS
+from tarroitus.services.labels.render import POINTS_PER_MM
 from tarroitus.settings import Settings
 from tests.e2e.browser import chromium_page, requires_chromium, screenshot, served_api
 from tests.factories import make_client, make_item

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 import yaml
 
-from tarroitus.services.etl_frames import TABLE_SCHEMAS
-from tarroitus.services.etl_location import SYMLINK_DIRECTORY
+from tarroitus.services.etl.frames import TABLE_SCHEMAS
+from tarroitus.services.etl.location import SYMLINK_DIRECTORY
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 GLUE_TEMPLATE = PROJECT_ROOT / "template.yaml"

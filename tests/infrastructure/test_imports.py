@@ -73,10 +73,10 @@ LAZY_IN_THE_API = {
     # The Sentry SDK (most of a second): only once SENTRY_DSN is set (tarroitus/error_reporting.py).
     "sentry_sdk",
     "tarroitus.sierra.client",
-    "tarroitus.services.sierra_sync",
-    "tarroitus.services.sync_changes",
-    "tarroitus.services.sync_full",
-    "tarroitus.services.sync_pages",
+    "tarroitus.jobs.sierra_sync",
+    "tarroitus.services.sync.changes",
+    "tarroitus.services.sync.full",
+    "tarroitus.services.sync.pages",
 }
 LAMBDA_CHILD = """
 import json, sys

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tarroitus.models import Client, Item, LabelEvent, WritebackAttempt, WritebackEntry
-from tarroitus.services.etl_frames import TABLE_SCHEMAS
-from tarroitus.services.etl_location import ParquetLocation
-from tarroitus.services.etl_storage import list_partitions, read_partition
+from tarroitus.services.etl.frames import TABLE_SCHEMAS
+from tarroitus.services.etl.location import ParquetLocation
+from tarroitus.services.etl.storage import list_partitions, read_partition
 
 SORT_KEYS = {"items": "item_record_id", "clients": "client_id", "label_events": "id", "writeback_attempts": "id"}
 

@@ -9,9 +9,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tarroitus.cli import main
-from tarroitus.db import session_scope
+from tarroitus.domain import ClientRole
 from tarroitus.errors import ConflictError
-from tarroitus.models import Client, ClientRole
+from tarroitus.models import Client
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.clients import AdminKeyOutcome, authenticate, ensure_admin_client
 from tarroitus.settings import DEVELOPMENT_PEPPER
 from tests.database import PROJECT_ROOT

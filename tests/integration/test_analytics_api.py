@@ -8,13 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from tarroitus.models import (
-    AnalyticsPrintsDaily,
-    AnalyticsWritebackDaily,
-    AnalyticsWritebackError,
-    ClientRole,
-    LabelEvent,
-)
+from tarroitus.domain import ClientRole
+from tarroitus.models import AnalyticsPrintsDaily, AnalyticsWritebackDaily, AnalyticsWritebackError, LabelEvent
 from tarroitus.services.analytics import refresh_aggregates
 from tarroitus.services.clients import register_client
 from tarroitus.settings import Settings

@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tarroitus.api.auth import AdminClient, PrinterClient
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
 from tarroitus.services.clients import authenticate, register_client, revoke, rotate_key
 
 PEPPER = "local-development-pepper"

@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tarroitus.models import Client, ClientRole
+from tarroitus.domain import ClientRole
+from tarroitus.models import Client
 from tests.api_helpers import assert_api_error, key_header
 from tests.factories import make_client
 

@@ -14,9 +14,9 @@ from local_stack.stack import load_handler
 from sqlalchemy import Engine
 
 from tarroitus import error_reporting
-from tarroitus.db import session_scope
 from tarroitus.models import Item
 from tarroitus.repositories import writeback as queue
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.settings import Settings, get_settings
 from tests.events import FakeLambdaContext, http_api_event, scheduler_event
 from tests.log_capture import all_logs_at_debug

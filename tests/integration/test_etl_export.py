@@ -9,12 +9,13 @@ from polars.testing import assert_frame_equal
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
+from tarroitus.deadlines import Deadline
 from tarroitus.jobs import etl
 from tarroitus.models import EtlPartition, JobRun, JobState, LabelEvent
-from tarroitus.services.etl_frames import frame_from_parquet
-from tarroitus.services.etl_location import EXPORTED_TABLES, ParquetLocation
-from tarroitus.services.etl_storage import list_partitions, read_manifest, read_partition
+from tarroitus.repositories.transactions import session_scope
+from tarroitus.services.etl.frames import frame_from_parquet
+from tarroitus.services.etl.location import EXPORTED_TABLES, ParquetLocation
+from tarroitus.services.etl.storage import list_partitions, read_manifest, read_partition
 from tarroitus.settings import Settings, get_settings
 from tests import analytics_data, moto_fixtures
 from tests.integration.etl_support import ManifestFailingS3, expected_frame, exported_frame, keys_under
@@ -244,7 +245,7 @@ def test_etl_past_its_deadline_skips_steps_and_keeps_the_watermark(
     etl_settings: Settings, committed_db: Engine
 ) -> None:
     # Given
-    deadline = datetime.now(UTC) + etl.DEADLINE_MARGIN / 2
+    deadline = Deadline.after(etl.DEADLINE_MARGIN.total_seconds() / 2)
     # When
     summary = etl.run(etl_settings, run_at=RUN_AT, deadline=deadline)
     # Then
@@ -259,7 +260,7 @@ def test_etl_second_run_while_one_holds_the_lease_is_skipped(
     etl_settings: Settings, s3_bucket: S3Bucket, committed_db: Engine
 ) -> None:
     # Given
-    from tarroitus.services.job_runs import job_run
+    from tarroitus.jobs.lease import job_run
 
     with job_run(committed_db, job_name="etl", lease_seconds=60) as holder:
         assert holder is not None

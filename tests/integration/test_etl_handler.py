@@ -8,8 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
-from tarroitus.models import ClientRole, Item, JobRun, JobState, LabelEvent
+from tarroitus.domain import ClientRole
+from tarroitus.models import Item, JobRun, JobState, LabelEvent
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.clients import register_client
 from tarroitus.settings import Settings, get_settings
 from tests import analytics_data, moto_fixtures

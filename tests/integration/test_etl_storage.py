@@ -6,9 +6,9 @@ from typing import Any
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from tarroitus.services.etl_frames import LABEL_EVENTS_SCHEMA
-from tarroitus.services.etl_location import ParquetLocation
-from tarroitus.services.etl_storage import PartitionWriter, read_manifest, read_partition
+from tarroitus.services.etl.frames import LABEL_EVENTS_SCHEMA
+from tarroitus.services.etl.location import ParquetLocation
+from tarroitus.services.etl.storage import PartitionWriter, read_manifest, read_partition
 from tests import moto_fixtures
 from tests.moto_fixtures import S3Bucket
 

@@ -8,7 +8,7 @@ from polars.testing import assert_frame_equal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tarroitus.services.etl_export import day_window, stream_frames
+from tarroitus.services.etl.export import day_window, stream_frames
 from tests import analytics_data
 from tests.integration.etl_support import expected_frame
 

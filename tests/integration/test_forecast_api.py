@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole, Item, LabelEvent
+from tarroitus.domain import ClientRole
+from tarroitus.models import Item, LabelEvent
 from tarroitus.services.forecast import read_forecast
 from tests.api_helpers import key_header
 from tests.factories import make_client, make_item

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole, SyncMode, WritebackEntry, WritebackStatus
+from tarroitus.domain import SYNC_JOB_NAME, ClientRole, SyncMode, WritebackStatus
+from tarroitus.models import WritebackEntry
 from tarroitus.repositories import job_state
 from tarroitus.repositories.writeback import enqueue_item
-from tarroitus.services.job_names import SYNC_JOB_NAME
 from tarroitus.services.status import Heartbeat, record_heartbeat
 from tests.api_helpers import key_header
 from tests.factories import make_client, make_item

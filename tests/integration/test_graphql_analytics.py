@@ -8,10 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole
+from tarroitus.domain import ETL_JOB_NAME, ClientRole
 from tarroitus.repositories import job_state
 from tarroitus.services.analytics import refresh_aggregates
-from tarroitus.services.job_names import ETL_JOB_NAME
 from tests import analytics_data
 from tests.api_helpers import key_header
 from tests.factories import make_client

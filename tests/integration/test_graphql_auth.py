@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole
-from tarroitus.services.labels import record_print
+from tarroitus.domain import ClientRole
+from tarroitus.services.labels.prints import record_print
 from tests.api_helpers import assert_api_error
 from tests.factories import make_client, make_item
 from tests.graphql_helpers import GRAPHQL_PATH, error_codes, post_query

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from tarroitus.api.graphql.context import GraphQLContext
 from tarroitus.api.graphql.execution import run_query
 from tarroitus.api.graphql.limits import MAX_ALIASES, MAX_QUERY_CHARS, MAX_QUERY_DEPTH, MAX_SELECTIONS, MAX_TOKENS
-from tarroitus.models import ClientRole
-from tarroitus.services.deadlines import Deadline
+from tarroitus.deadlines import Deadline
+from tarroitus.domain import ClientRole
 from tarroitus.settings import Settings
 from tests.api_helpers import assert_api_error
 from tests.database import PROJECT_ROOT

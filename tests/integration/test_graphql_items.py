@@ -5,9 +5,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tarroitus.api.graphql.cursors import encode_item_cursor
-from tarroitus.models import Client, ClientRole
+from tarroitus.domain import ClientRole
+from tarroitus.models import Client
 from tarroitus.services.items import format_label_line
-from tarroitus.services.labels import record_print
+from tarroitus.services.labels.prints import record_print
 from tests.api_helpers import key_header
 from tests.factories import make_client, make_item
 from tests.graphql_helpers import error_codes, post_query, query_data

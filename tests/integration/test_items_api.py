@@ -6,10 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
 from tarroitus.repositories.writeback import enqueue_item
 from tarroitus.services.items import BARCODE_PATTERN, format_label_line
-from tarroitus.services.labels import record_print
+from tarroitus.services.labels.prints import record_print
 from tests.api_helpers import assert_api_error, key_header
 from tests.factories import make_client, make_item
 

@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from tarroitus.jobs.lease import job_run
 from tarroitus.models import JobRun, JobState
-from tarroitus.services.job_runs import job_run
 
 
 def test_job_run_records_counts_and_releases_the_lease(committed_db: Engine) -> None:

@@ -5,9 +5,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine, func, select
 
-from tarroitus.db import session_scope
-from tarroitus.models import Client, ClientRole, Item, LabelEvent
-from tarroitus.services.labels import PrintedLabel, record_print
+from tarroitus.domain import ClientRole
+from tarroitus.models import Client, Item, LabelEvent
+from tarroitus.repositories.transactions import session_scope
+from tarroitus.services.labels.prints import PrintedLabel, record_print
 from tests.factories import make_client, make_item
 
 THREADS = 4

@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole, LabelEvent, WritebackEntry, WritebackStatus
+from tarroitus.domain import ClientRole, WritebackStatus
+from tarroitus.models import LabelEvent, WritebackEntry
 from tarroitus.repositories.writeback import enqueue_item
 from tarroitus.services.items import format_label_line
 from tests.api_helpers import assert_api_error, key_header

@@ -11,9 +11,9 @@ from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.orm import Session
 
 from tarroitus.api.deps import get_db_engine
-from tarroitus.models import Client, ClientRole, LabelEvent, SyncMode, WritebackEntry, WritebackStatus
+from tarroitus.domain import SYNC_JOB_NAME, ClientRole, SyncMode, WritebackStatus
+from tarroitus.models import Client, LabelEvent, WritebackEntry
 from tarroitus.repositories import job_state
-from tarroitus.services.job_names import SYNC_JOB_NAME
 from tests.factories import make_client, make_item
 
 LEGACY_FIELDS = [

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tarroitus.api.app import create_app
-from tarroitus.models import ClientRole, Item, JobState, SyncUpload
+from tarroitus.domain import SYNC_JOB_NAME, ClientRole
+from tarroitus.models import Item, JobState, SyncUpload
 from tarroitus.services.clients import register_client
-from tarroitus.services.job_names import SYNC_JOB_NAME
 from tarroitus.settings import Settings
 from tests.api_helpers import share_session
 from tests.uploads import legacy_row, legacy_tsv_gz, shelfmark_json

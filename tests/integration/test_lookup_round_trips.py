@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tarroitus.api.app import create_app
 from tarroitus.db import get_engine, reset_engines
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
 from tarroitus.settings import Settings
 from tests.api_helpers import key_header
 from tests.factories import make_client, make_item

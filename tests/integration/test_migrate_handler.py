@@ -16,8 +16,9 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.orm import Session
 
 from tarroitus.db import reset_engines
+from tarroitus.domain import ClientRole
 from tarroitus.migrate import current_revision, head_revision
-from tarroitus.models import Client, ClientRole
+from tarroitus.models import Client
 from tarroitus.services.clients import authenticate
 from tarroitus.settings import DEVELOPMENT_PEPPER, get_settings
 from tests import database

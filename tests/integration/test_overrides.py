@@ -11,7 +11,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tarroitus.cli import main
-from tarroitus.models import ClientRole, Item
+from tarroitus.domain import ClientRole
+from tarroitus.models import Item
 from tarroitus.repositories.item_upserts import upsert_items
 from tarroitus.services.clients import register_client
 from tarroitus.services.overrides import load_classification_overrides

@@ -13,10 +13,11 @@ from pypdf import PdfReader
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
-from tarroitus.models import ClientRole, LabelEvent
-from tarroitus.services.label_layout import PRESETS
-from tarroitus.services.label_render import POINTS_PER_MM
+from tarroitus.domain import ClientRole
+from tarroitus.models import LabelEvent
+from tarroitus.repositories.transactions import session_scope
+from tarroitus.services.labels.layout import PRESETS
+from tarroitus.services.labels.render import POINTS_PER_MM
 from tarroitus.settings import Settings
 from tests.api_helpers import assert_api_error, key_header
 from tests.events import FakeLambdaContext, http_api_event

@@ -9,10 +9,11 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from tarroitus.models import Client, ClientRole, Item, WritebackEntry, WritebackStatus
+from tarroitus.domain import ClientRole, WritebackStatus
+from tarroitus.models import Client, Item, WritebackEntry
 from tarroitus.services.analytics import refresh_aggregates
 from tarroitus.services.items import ItemFilter, get_item, list_items
-from tarroitus.services.labels import record_legacy_print, record_print
+from tarroitus.services.labels.prints import record_legacy_print, record_print
 from tarroitus.services.signum import SIGNUM_MARKER
 from tests.api_helpers import key_header
 from tests.factories import make_client, make_item

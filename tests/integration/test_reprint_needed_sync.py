@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
-from tarroitus.models import ClientRole, SyncMode
+from tarroitus.domain import ClientRole, SyncMode
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.items import get_item
-from tarroitus.services.labels import record_print
-from tarroitus.services.writeback import write_back_queue
+from tarroitus.services.labels.prints import record_print
+from tarroitus.services.writeback.queue import write_back_queue
 from tarroitus.settings import Settings
 from tests.factories import make_client
 from tests.sierra_fixtures import RunningSimulator

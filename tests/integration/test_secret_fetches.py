@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session
 from tarroitus.api.app import create_app
 from tarroitus.aws_secrets import clear_secret_cache
 from tarroitus.db import get_engine, reset_engines
+from tarroitus.domain import ClientRole
 from tarroitus.migrate import upgrade_to_head
-from tarroitus.models import ClientRole
 from tarroitus.settings import get_settings
 from tests import moto_fixtures
 from tests.events import FakeLambdaContext, http_api_event, scheduler_event

@@ -9,7 +9,7 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 
 from tarroitus.errors import ServiceUnavailableError
-from tarroitus.services.sierra_connection import build_sierra_client, sierra_credentials
+from tarroitus.jobs.sierra_connection import build_sierra_client, sierra_credentials
 from tarroitus.settings import Settings
 from tests import moto_fixtures
 from tests.sierra_fixtures import RunningSimulator

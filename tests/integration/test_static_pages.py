@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tarroitus.api.static_pages import DASHBOARD, STATION, StaticPage, read_page_file, static_assets
-from tarroitus.services.label_layout import PRESETS
+from tarroitus.services.labels.layout import PRESETS
 from tarroitus.settings import Settings
 from tests.events import FakeLambdaContext, http_api_event
 

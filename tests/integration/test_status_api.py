@@ -6,10 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole, SyncMode, WritebackEntry, WritebackStatus
+from tarroitus.domain import ETL_JOB_NAME, SYNC_JOB_NAME, WRITEBACK_JOB_NAME, ClientRole, SyncMode, WritebackStatus
+from tarroitus.models import WritebackEntry
 from tarroitus.repositories import job_state
 from tarroitus.repositories.writeback import enqueue_item
-from tarroitus.services.job_names import ETL_JOB_NAME, SYNC_JOB_NAME, WRITEBACK_JOB_NAME
 from tests.api_helpers import assert_api_error, key_header
 from tests.factories import make_client, make_item
 

@@ -6,9 +6,9 @@ from typing import Any
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from tarroitus.models import Item, JobState, SyncMode, WritebackEntry, WritebackStatus
+from tarroitus.domain import SYNC_JOB_NAME, SyncMode, WritebackStatus
+from tarroitus.models import Item, JobState, WritebackEntry
 from tarroitus.repositories.writeback import enqueue_item
-from tarroitus.services.job_names import SYNC_JOB_NAME
 from tests.sierra_fixtures import RunningSimulator
 from tests.sync_helpers import PageBudget, differences, expected_rows, row_versions, run_sync, stored_rows
 

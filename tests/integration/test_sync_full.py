@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tarroitus.models import JobRun, JobState, SyncMode
-from tarroitus.services.job_names import SYNC_JOB_NAME
+from tarroitus.domain import SYNC_JOB_NAME, SyncMode
+from tarroitus.models import JobRun, JobState
 from tarroitus.sierra import SierraBadRequestError
 from tests.sierra_fixtures import RunningSimulator, run_simulator
 from tests.sync_helpers import PageBudget, differences, expected_rows, row_versions, run_sync, stored_rows

@@ -19,9 +19,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from tarroitus.api.app import create_app
-from tarroitus.models import ClientRole, Item, JobRun, JobState
+from tarroitus.domain import SYNC_JOB_NAME, ClientRole
+from tarroitus.models import Item, JobRun, JobState
 from tarroitus.services.clients import register_client
-from tarroitus.services.job_names import SYNC_JOB_NAME
 from tarroitus.settings import Settings, get_settings
 from tests import moto_fixtures
 from tests.events import FakeLambdaContext, scheduler_event

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole, Item
+from tarroitus.domain import ClientRole
+from tarroitus.models import Item
 from tarroitus.services.clients import register_client
 from tarroitus.settings import Settings
 from tests.api_helpers import assert_api_error
@@ -138,7 +139,7 @@ def test_sync_upload_parquet_without_polars_is_refused(
 
 def test_api_import_does_not_load_polars() -> None:
     # Given / When
-    probe = "import sys, tarroitus.api.app, tarroitus.services.uploads; print('polars' in sys.modules)"
+    probe = "import sys, tarroitus.api.app, tarroitus.services.sync.uploads; print('polars' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     # Then
     assert result.stdout.strip() == "False"

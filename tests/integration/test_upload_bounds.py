@@ -13,13 +13,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole, Item, JobState, SyncUpload
-from tarroitus.services import item_mapping, uploads
-from tarroitus.services.job_names import SYNC_JOB_NAME
+from tarroitus.domain import SYNC_JOB_NAME, ClientRole
+from tarroitus.models import Item, JobState, SyncUpload
+from tarroitus.services.sync import item_mapping, uploads
 from tests.api_helpers import share_session
 from tests.factories import make_client, make_item
 from tests.memory_probe import peak_growth
-from tests.uploads import LEGACY_HEADER, legacy_parquet, legacy_row, legacy_tsv_gz
+from tests.uploads import LEGACY_HEADER, legacy_parquet, legacy_row, legacy_tsv_gz, parse_tsv_gzip
 
 T1 = "2026-11-20T08:00:00+02:00"
 BOMB_INFLATED_MIB = 200
@@ -273,7 +273,7 @@ def test_chunked_store_equals_the_whole_file_read_at_once(
     rows = [legacy_row(number, best_title=f"title {number}") for number in range(1, 7)]
     rows.append(legacy_row(2, best_title="second copy", shelfmark_json=None))
     data = legacy_tsv_gz(rows)
-    expected = {row["item_record_id"]: row for row in uploads.parse_tsv_gzip(data, max_uncompressed_bytes=10**6).rows}
+    expected = {row["item_record_id"]: row for row in parse_tsv_gzip(data, max_uncompressed_bytes=10**6).rows}
     # When
     response = post_legacy(client, api_key, data)
     # Then

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole, JobRun, WritebackStatus
+from tarroitus.domain import ClientRole, WritebackStatus
+from tarroitus.models import JobRun
 from tarroitus.repositories import writeback as queue
 from tarroitus.services.clients import register_client
 from tarroitus.settings import Settings

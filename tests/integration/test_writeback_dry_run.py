@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from tarroitus.api.app import create_app
 from tarroitus.cli import main
-from tarroitus.db import session_scope
-from tarroitus.models import ClientRole, Item, JobRun, WritebackAttempt, WritebackEntry
+from tarroitus.domain import ClientRole
+from tarroitus.models import Item, JobRun, WritebackAttempt, WritebackEntry
 from tarroitus.repositories import writeback as queue
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.clients import register_client
 from tarroitus.settings import Settings, get_settings
 from tests.api_helpers import share_session

@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
+from tarroitus.deadlines import Deadline
+from tarroitus.domain import WritebackStatus
 from tarroitus.jobs import sierra_writeback
-from tarroitus.models import Item, JobRun, JobState, WritebackAttempt, WritebackEntry, WritebackStatus
+from tarroitus.models import Item, JobRun, JobState, WritebackAttempt, WritebackEntry
 from tarroitus.repositories import writeback as queue
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.settings import Settings, get_settings
 from tarroitus.sierra import SierraAuthError
 from tests.events import FakeLambdaContext, scheduler_event
@@ -157,7 +159,7 @@ def test_run_with_refused_credentials_fails_and_loses_nothing(
     # Given Sierra refuses the client's credentials
     queue_live_items(committed_db, simulator, 6)
     client = simulator.client(pool_size=8, client_secret="wrong")
-    deadline = time.monotonic() + 120
+    deadline = Deadline(at=time.monotonic() + 120)
     # When / Then the run fails loudly
     with pytest.raises(SierraAuthError):
         sierra_writeback.run(settings, engine=committed_db, sierra=client, deadline=deadline)

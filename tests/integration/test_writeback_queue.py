@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
-from tarroitus.models import WritebackEntry, WritebackStatus
+from tarroitus.domain import WritebackStatus
+from tarroitus.models import WritebackEntry
 from tarroitus.repositories import writeback as queue
+from tarroitus.repositories.transactions import session_scope
 from tests.factories import make_item
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

@@ -13,12 +13,13 @@ from pydantic import AnyHttpUrl, SecretStr
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
-from tarroitus.models import Item, JobRun, WritebackAttempt, WritebackEntry, WritebackStatus
+from tarroitus.domain import WritebackStatus
+from tarroitus.jobs.sierra_connection import build_writeback_client
+from tarroitus.jobs.sierra_writeback import run_writeback
+from tarroitus.models import Item, JobRun, WritebackAttempt, WritebackEntry
 from tarroitus.repositories import writeback as queue
-from tarroitus.services.sierra_connection import build_writeback_client
-from tarroitus.services.writeback import retry_dead_letters, write_back_queue
-from tarroitus.services.writeback_run import run_writeback
+from tarroitus.repositories.transactions import session_scope
+from tarroitus.services.writeback.queue import retry_dead_letters, write_back_queue
 from tarroitus.settings import Settings
 from tests.sierra_fixtures import RunningSimulator
 

@@ -14,11 +14,12 @@ from sierra_simulator import ITEM_ID_BASE
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
-from tarroitus.models import Item, WritebackAttempt, WritebackEntry, WritebackStatus
+from tarroitus.domain import WritebackStatus
+from tarroitus.models import Item, WritebackAttempt, WritebackEntry
 from tarroitus.repositories import writeback as queue
-from tarroitus.services.call_number import replace_in_marked_text, replace_number_part
-from tarroitus.services.writeback import WritebackRunCounts, write_back_queue
+from tarroitus.repositories.transactions import session_scope
+from tarroitus.services.writeback.call_number import replace_in_marked_text, replace_number_part
+from tarroitus.services.writeback.queue import WritebackRunCounts, write_back_queue
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
 from tests.sierra_fixtures import RunningSimulator, run_simulator

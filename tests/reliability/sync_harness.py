@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
-from tarroitus.models import JobState, SyncMode
-from tarroitus.services.job_names import SYNC_JOB_NAME
+from tarroitus.domain import SYNC_JOB_NAME, SyncMode
+from tarroitus.models import JobState
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.sierra import SierraClient
 from tests.reliability.ledger import LEDGER, ScenarioOutcome
 from tests.sierra_fixtures import RunningSimulator

@@ -19,9 +19,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tarroitus.api.app import create_app
-from tarroitus.db import session_scope
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
 from tarroitus.repositories import writeback as queue
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.settings import Settings
 from tests.events import FakeLambdaContext, http_api_event
 from tests.factories import make_client, make_item

@@ -18,8 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tarroitus.api.app import create_app
-from tarroitus.db import reset_engines, session_scope
-from tarroitus.models import ClientRole, LabelEvent, WritebackEntry
+from tarroitus.db import reset_engines
+from tarroitus.domain import ClientRole
+from tarroitus.models import LabelEvent, WritebackEntry
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.settings import Settings
 from tests.api_server import serve_app
 from tests.factories import make_client, make_item

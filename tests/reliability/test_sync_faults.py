@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, update
 
-from tarroitus.db import session_scope
-from tarroitus.models import JobState, SyncMode
-from tarroitus.services.job_names import SYNC_JOB_NAME
+from tarroitus.domain import SYNC_JOB_NAME, SyncMode
+from tarroitus.models import JobState
+from tarroitus.repositories.transactions import session_scope
 from tests.reliability.sync_harness import BATCH, SyncScenario, sync_state
 from tests.sierra_fixtures import RunningSimulator
 from tests.sync_helpers import PageBudget, expected_rows, run_sync, stored_rows

@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
+from tarroitus.domain import WRITEBACK_JOB_NAME, ClientRole, WritebackStatus
 from tarroitus.jobs import sierra_writeback
-from tarroitus.models import Client, ClientRole, JobState, WritebackAttempt, WritebackEntry, WritebackStatus
+from tarroitus.models import Client, JobState, WritebackAttempt, WritebackEntry
 from tarroitus.repositories import writeback as queue
-from tarroitus.services import writeback as writeback_service
-from tarroitus.services.job_names import WRITEBACK_JOB_NAME
-from tarroitus.services.labels import record_print
-from tarroitus.services.writeback import retry_dead_letters
+from tarroitus.repositories.transactions import session_scope
+from tarroitus.services.labels.prints import record_print
+from tarroitus.services.writeback import queue as writeback_service
+from tarroitus.services.writeback.queue import retry_dead_letters
 from tarroitus.settings import Settings
 from tests.factories import make_client, make_item
 from tests.reliability.writeback_harness import CLASSIFICATION, WritebackHarness, fault_settings, live_item_ids

@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
+from tarroitus.deadlines import Deadline
+from tarroitus.domain import WRITEBACK_JOB_NAME, WritebackStatus
 from tarroitus.jobs import sierra_writeback
-from tarroitus.models import Item, JobState, LabelEvent, WritebackEntry, WritebackStatus
+from tarroitus.models import Item, JobState, LabelEvent, WritebackEntry
 from tarroitus.repositories import writeback as queue
-from tarroitus.services.job_names import WRITEBACK_JOB_NAME
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
 from tests.reliability.ledger import LEDGER, ScenarioOutcome
@@ -132,7 +133,9 @@ class WritebackHarness:
         """One scheduled invocation; `budget_seconds` is the time it may still start items in."""
         deadline = None
         if budget_seconds is not None:
-            deadline = time.monotonic() + self.settings.sierra_api_client_timeout_seconds + 5 + budget_seconds
+            deadline = Deadline(
+                at=time.monotonic() + self.settings.sierra_api_client_timeout_seconds + 5 + budget_seconds
+            )
         self.runs += 1
         result = sierra_writeback.run(
             self.settings, engine=self.engine, sierra=sierra or self.client(), deadline=deadline

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy.orm import Session
 
 from tarroitus.api.app import create_app
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
 from tarroitus.settings import get_settings
 from tests.api_helpers import share_session
 from tests.factories import make_client, make_item

@@ -24,7 +24,7 @@ from tarroitus.api.app import create_app
 from tarroitus.api.auth import RoleRequirement, get_current_client
 from tarroitus.api.barcode_lookup import KeyedBarcodeLookup, LegacyItemLookup
 from tarroitus.api.legacy_auth import LEGACY_AUTH_FAILURE, LegacyRoleRequirement
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
 from tarroitus.settings import Settings
 from tests.api_helpers import share_session
 from tests.factories import make_client

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from tarroitus.api.app import create_app
 from tarroitus.api.auth_limit import FailedAuthLimiter
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
 from tarroitus.settings import Settings
 from tests.api_helpers import assert_api_error, key_header, share_session
 from tests.events import FakeLambdaContext, http_api_event

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tarroitus.api.app import create_app
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
 from tarroitus.settings import Settings
 from tests.api_helpers import key_header
 from tests.factories import make_client

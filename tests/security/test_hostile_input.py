@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
 from tests.factories import make_client, make_item
 from tests.hostile_files import mapping_bytes, upload_bytes
 

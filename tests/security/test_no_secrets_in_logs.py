@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from tarroitus.db import session_scope
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.clients import ensure_admin_client
 from tarroitus.settings import Settings, get_settings
 from tests.events import FakeLambdaContext, http_api_event, response_json, scheduler_event

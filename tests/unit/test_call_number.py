@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tarroitus.services.call_number import replace_in_marked_text, replace_number_part, split_call_number
+from tarroitus.services.writeback.call_number import replace_in_marked_text, replace_number_part, split_call_number
 
 
 @pytest.mark.parametrize(

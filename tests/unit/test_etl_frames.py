@@ -11,7 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from tarroitus.repositories.etl_source import SOURCE_TABLES
-from tarroitus.services.etl_frames import (
+from tarroitus.services.etl.frames import (
     CLIENTS_SCHEMA,
     LABEL_EVENTS_SCHEMA,
     TABLE_SCHEMAS,
@@ -21,8 +21,8 @@ from tarroitus.services.etl_frames import (
     parquet_bytes,
     wire_schema,
 )
-from tarroitus.services.etl_location import EXPORTED_TABLES, ParquetLocation
-from tarroitus.services.etl_storage import Manifest, ManifestFile
+from tarroitus.services.etl.location import EXPORTED_TABLES, ParquetLocation
+from tarroitus.services.etl.storage import Manifest, ManifestFile
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from tarroitus.errors import ServiceUnavailableError
-from tarroitus.services.etl_location import ParquetLocation
+from tarroitus.services.etl.location import ParquetLocation
 from tarroitus.settings import Settings
 
 

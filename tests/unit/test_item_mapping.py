@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 
 from tarroitus.repositories.item_upserts import BIB_COLUMNS, SYNC_COLUMNS
-from tarroitus.services.item_mapping import (
+from tarroitus.services.signum import SIGNUM_MARKER
+from tarroitus.services.sync.item_mapping import (
     LEGACY_UPLOAD_COLUMNS,
     RowError,
     check_digit,
@@ -16,13 +17,11 @@ from tarroitus.services.item_mapping import (
     legacy_columns,
     main_entry_of,
     map_bib,
-    map_legacy_row,
     map_sierra_item,
     record_id_of,
     record_number,
 )
-from tarroitus.services.signum import SIGNUM_MARKER
-from tests.uploads import LEGACY_HEADER
+from tests.uploads import LEGACY_HEADER, map_legacy_row
 
 BIB: dict[str, Any] = {
     "id": "3000001",

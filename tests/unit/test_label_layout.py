@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tarroitus.errors import InvalidInputError
-from tarroitus.services.label_font import CAP_HEIGHT, GLYPHS, UNITS_PER_EM
-from tarroitus.services.label_layout import (
+from tarroitus.services.labels.font import CAP_HEIGHT, GLYPHS, UNITS_PER_EM
+from tarroitus.services.labels.layout import (
     CD_MATERIAL_CODE,
     HORIZONTAL_MARGIN_MM,
     MIN_GAP_EM,

@@ -7,8 +7,8 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
-from tarroitus.services.label_layout import PRESETS, LabelSize, layout_label
-from tarroitus.services.label_render import POINTS_PER_MM, render_pdf, render_svg
+from tarroitus.services.labels.layout import PRESETS, LabelSize, layout_label
+from tarroitus.services.labels.render import POINTS_PER_MM, render_pdf, render_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -5,9 +5,9 @@ from itertools import pairwise
 
 import pytest
 
-from tarroitus.services.deadlines import Deadline
-from tarroitus.services.sync_changes import change_windows
-from tarroitus.services.sync_pages import BudgetExhaustedError, PagePacer
+from tarroitus.deadlines import Deadline
+from tarroitus.services.sync.changes import change_windows
+from tarroitus.services.sync.pages import BudgetExhaustedError, PagePacer
 
 SINCE = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tarroitus.errors import BadRequestError
-from tarroitus.services.sync_state import SYNC_TIMESTAMP_FLOOR, check_sync_timestamp
+from tarroitus.services.sync.state import SYNC_TIMESTAMP_FLOOR, check_sync_timestamp
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tarroitus.errors import BadRequestError, TarroitusError
-from tarroitus.services.overrides import read_mapping
-from tarroitus.services.uploads import detect_format, parse_parquet, parse_tsv_gzip
+from tarroitus.services.sync.uploads import detect_format
 from tests.hostile_files import mapping_bytes, upload_bytes
+from tests.uploads import parse_parquet, parse_tsv_gzip, read_mapping
 
 LIMIT = 1_000_000
 

@@ -8,8 +8,9 @@ import polars as pl
 import pytest
 
 from tarroitus.errors import BadRequestError, PayloadTooLargeError
-from tarroitus.services.item_mapping import LEGACY_UPLOAD_COLUMNS
-from tarroitus.services.uploads import detect_format, parse_parquet, parse_tsv_gzip
+from tarroitus.services.sync.item_mapping import LEGACY_UPLOAD_COLUMNS
+from tarroitus.services.sync.uploads import detect_format
+from tests.uploads import parse_parquet, parse_tsv_gzip
 
 LIMIT = 10_000_000
 SHELFMARK = (

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from tarroitus.services.writeback import MAX_BACKOFF_SECONDS, retry_delay
+from tarroitus.services.writeback.queue import MAX_BACKOFF_SECONDS, retry_delay
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sierra_simulator.store import replace_field_groups
 
-from tarroitus.services.writeback_plan import (
+from tarroitus.services.writeback.plan import (
     PART_CALL_NUMBER,
     PART_INTERNAL_USE,
     PART_INVENTORY_DATE,

@@ -1,15 +1,14 @@
-"""Engine and session factory: one engine per process and database settings, created lazily."""
+"""Engines: one per process and database settings, created lazily; the declarative base; autocommit reads."""
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from tarroitus.settings import Settings
@@ -106,18 +105,6 @@ def reset_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
-
-
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """A session factory bound to `engine` that keeps loaded objects usable after commit."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
-
-
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error."""
-    with session_factory(engine)() as session, session.begin():
-        yield session
 
 
 def read[T](engine: Engine, work: Callable[[Connection], T]) -> T:

@@ -26,30 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tarroitus.db import Base
-
-
-class ClientRole(enum.StrEnum):
-    """What a registered API client may do."""
-
-    PRINTER = "printer"
-    SYNC = "sync"
-    ADMIN = "admin"
-
-
-class WritebackStatus(enum.StrEnum):
-    """Where an item stands in the writeback queue."""
-
-    QUEUED = "queued"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    DEAD = "dead"
-
-
-class SyncMode(enum.StrEnum):
-    """Which pass the Sierra sync runs next."""
-
-    FULL = "full"
-    CHANGES = "changes"
+from tarroitus.domain import ClientRole, SyncMode, WritebackStatus
 
 
 def _enum(enum_class: type[enum.StrEnum], name: str) -> Enum:

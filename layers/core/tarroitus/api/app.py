@@ -1,4 +1,7 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory: the one place the API is wired to the jobs it can start."""
+
+from collections.abc import Callable
+from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -6,6 +9,7 @@ from fastapi.routing import APIRoute
 
 from tarroitus.api.auth_limit import AuthBlockedError, FailedAuthLimiter, handle_auth_blocked
 from tarroitus.api.body_limit import BodySizeLimitMiddleware
+from tarroitus.api.deps import SyncStarter
 from tarroitus.api.errors import install_error_handlers
 from tarroitus.api.routes import (
     analytics,
@@ -26,6 +30,7 @@ from tarroitus.api.routes import (
     writeback,
 )
 from tarroitus.api.security_headers import SecurityHeadersMiddleware
+from tarroitus.domain import SyncMode
 from tarroitus.error_reporting import configure as configure_error_reporting
 from tarroitus.settings import Settings, get_settings
 
@@ -38,8 +43,17 @@ def unique_operation_id(route: APIRoute) -> str:
     return f"{tag}-{route.name}"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; no I/O happens until the first request."""
+def start_sync_job(
+    settings: Settings, *, mode: SyncMode | None, schedule: Callable[..., Any]
+) -> Literal["lambda", "in_process"]:
+    """The sync job's `start`, loaded on the first request that starts a run (not with the API's cold start)."""
+    from tarroitus.jobs import sierra_sync
+
+    return sierra_sync.start(settings, mode=mode, schedule=schedule)
+
+
+def create_app(settings: Settings | None = None, *, sync_starter: SyncStarter = start_sync_job) -> FastAPI:
+    """Build the app; no I/O happens until the first request. `sync_starter` starts a sync run on demand."""
     settings = settings or get_settings()
     configure_error_reporting(settings)
     app = FastAPI(
@@ -53,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=unique_operation_id,
     )
     app.state.settings = settings
+    app.state.sync_starter = sync_starter
     app.state.auth_limiter = FailedAuthLimiter(
         limit=settings.auth_failure_limit, window_seconds=settings.auth_failure_window_seconds
     )

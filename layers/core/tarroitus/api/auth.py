@@ -7,8 +7,9 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from tarroitus.api.auth_limit import AuthLimiterDep, source_of
 from tarroitus.api.deps import SessionDep, SettingsDep
+from tarroitus.domain import ClientRole
 from tarroitus.errors import AuthenticationError, PermissionDeniedError
-from tarroitus.models import Client, ClientRole
+from tarroitus.models import Client
 from tarroitus.services.clients import authenticate
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="A client's API key")

@@ -20,8 +20,8 @@ from tarroitus.api.auth import presented_key, role_refusal
 from tarroitus.api.auth_limit import AuthLimiterDep, source_of
 from tarroitus.api.deps import ReaderDep, SettingsDep
 from tarroitus.api.legacy_auth import LEGACY_AUTH_FAILURE
+from tarroitus.domain import ClientRole
 from tarroitus.errors import AuthenticationError, PermissionDeniedError
-from tarroitus.models import ClientRole
 from tarroitus.repositories.items import ItemRow
 from tarroitus.services.items import BARCODE_PATTERN, KeyedLookup, look_up_barcode_with_key
 from tarroitus.settings import Settings

@@ -4,9 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from tarroitus.models import Client, ClientRole
+from tarroitus.domain import ClientRole
 
 #: Legacy client types, accepted as `type` so an admin can register a station the way it was known.
 LEGACY_TYPE_NAMES = {"SIGNUM_PRINTER": ClientRole.PRINTER, "ETL": ClientRole.SYNC}
@@ -46,24 +46,19 @@ class ClientPublic(BaseModel):
     ip_address: str | None
     printer_state: str | None
 
+    @model_validator(mode="before")
     @classmethod
-    def of(cls, client: Client) -> "ClientPublic":
-        """The public view of `client`."""
-        return cls(
-            id=client.id,
-            name=client.name,
-            type=client.role,
-            key_id=client.key_id,
-            active=client.revoked_at is None,
-            created_at=client.created_at,
-            key_rotated_at=client.key_rotated_at,
-            revoked_at=client.revoked_at,
-            last_seen_at=client.last_seen_at,
-            client_version=client.client_version,
-            host_name=client.host_name,
-            ip_address=client.ip_address,
-            printer_state=client.printer_state,
-        )
+    def _from_row(cls, data: Any) -> Any:
+        """A stored client (any object with its attributes) read as its public view."""
+        if isinstance(data, dict | BaseModel):
+            return data
+        fields = {name: getattr(data, name) for name in cls.model_fields if hasattr(data, name)}
+        return {**fields, "type": data.role, "active": data.revoked_at is None}
+
+    @classmethod
+    def of(cls, client: object) -> "ClientPublic":
+        """The public view of a stored client."""
+        return cls.model_validate(client)
 
 
 class ClientWithKey(ClientPublic):
@@ -72,7 +67,7 @@ class ClientWithKey(ClientPublic):
     api_key: str
 
     @classmethod
-    def issued(cls, client: Client, api_key: str) -> "ClientWithKey":
+    def issued(cls, client: object, api_key: str) -> "ClientWithKey":
         """The response to registration or key rotation."""
         return cls(**ClientPublic.of(client).model_dump(), api_key=api_key)
 

@@ -1,14 +1,17 @@
-"""Request dependencies: settings, a database session per request, a reader for single-statement reads."""
+"""Request dependencies: settings, a database session per request, a reader for single-statement reads, and
+the sync starter the app was built with."""
 
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
-from tarroitus.db import get_engine, read, session_factory
+from tarroitus.db import get_engine, read
+from tarroitus.domain import SyncMode
+from tarroitus.repositories.transactions import session_factory
 from tarroitus.settings import Settings
 
 
@@ -53,3 +56,20 @@ async def get_reader(settings: SettingsDep) -> Reader:
 
 
 ReaderDep = Annotated[Reader, Depends(get_reader)]
+
+
+class SyncStarter(Protocol):
+    """Starts a sync run now (in AWS by invoking the sync Lambda, locally by `schedule`-ing it); where it went."""
+
+    def __call__(
+        self, settings: Settings, *, mode: SyncMode | None, schedule: Callable[..., Any]
+    ) -> Literal["lambda", "in_process"]: ...
+
+
+async def get_sync_starter(request: Request) -> SyncStarter:
+    """The sync starter the app was created with (`create_app(sync_starter=...)`)."""
+    starter: SyncStarter = request.app.state.sync_starter
+    return starter
+
+
+SyncStarterDep = Annotated[SyncStarter, Depends(get_sync_starter)]

@@ -6,7 +6,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from tarroitus.services.items import LabelState, WritebackState
-from tarroitus.services.labels import PrintedLabel
+from tarroitus.services.labels.prints import PrintedLabel
 
 
 class LabelPublic(BaseModel):

@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tarroitus.services.label_layout import LabelPreset
+from tarroitus.services.labels.layout import LabelPreset
 
 
 class LabelSizePublic(BaseModel):

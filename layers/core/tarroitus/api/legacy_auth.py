@@ -11,8 +11,9 @@ from fastapi import Depends, Header, Request
 
 from tarroitus.api.auth_limit import AuthLimiterDep, source_of
 from tarroitus.api.deps import SessionDep, SettingsDep
+from tarroitus.domain import ClientRole
 from tarroitus.errors import PermissionDeniedError
-from tarroitus.models import Client, ClientRole
+from tarroitus.models import Client
 from tarroitus.services.clients import authenticate
 
 LEGACY_AUTH_FAILURE = "Invalid x-api-key"

@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from tarroitus.api.client_schemas import ClientPublic
-from tarroitus.models import SyncMode
+from tarroitus.domain import SyncMode
 from tarroitus.services.status import BackendStatus, JobStatus
 
 

@@ -7,9 +7,10 @@
 import argparse
 import sys
 
-from tarroitus.db import get_engine, session_scope
+from tarroitus.db import get_engine
+from tarroitus.domain import ClientRole
 from tarroitus.errors import ConflictError, NotFoundError
-from tarroitus.models import ClientRole
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.clients import get_client_by_name, list_clients, register_client, revoke_client
 from tarroitus.settings import get_settings
 

@@ -4,8 +4,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from tarroitus.db import get_engine, session_scope
+from tarroitus.db import get_engine
 from tarroitus.errors import TarroitusError
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.overrides import OverrideReport, load_classification_overrides
 from tarroitus.settings import get_settings
 

@@ -19,14 +19,15 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from tarroitus.db import get_engine, session_scope
+from tarroitus.db import get_engine
 from tarroitus.errors import TarroitusError
+from tarroitus.jobs.sierra_connection import build_writeback_client
+from tarroitus.jobs.sierra_writeback import run_writeback
 from tarroitus.repositories import writeback as queue
-from tarroitus.services.sierra_connection import build_writeback_client
-from tarroitus.services.writeback import ITEM_READ_FIELDS
-from tarroitus.services.writeback_dry_run import MAX_DRY_RUN_ITEMS, preview_writeback
-from tarroitus.services.writeback_plan import call_number_fields, call_number_text
-from tarroitus.services.writeback_run import run_writeback
+from tarroitus.repositories.transactions import session_scope
+from tarroitus.services.writeback.dry_run import MAX_DRY_RUN_ITEMS, preview_writeback
+from tarroitus.services.writeback.plan import call_number_fields, call_number_text
+from tarroitus.services.writeback.queue import ITEM_READ_FIELDS
 from tarroitus.settings import Settings, get_settings
 from tarroitus.sierra import SierraAuthError, SierraClient, SierraError, SierraUnavailableError
 

@@ -10,18 +10,24 @@ succeeded.
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import boto3
 from aws_lambda_powertools import Logger
+from botocore.config import Config
 from sqlalchemy import Engine
 
-from tarroitus.db import get_engine, session_scope
+from tarroitus.db import get_engine
+from tarroitus.deadlines import Deadline
+from tarroitus.domain import ETL_JOB_NAME
 from tarroitus.errors import InvalidInputError, TarroitusError
+from tarroitus.jobs.lease import JobRunRecord, job_run
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.analytics import refresh_aggregates
-from tarroitus.services.etl_export import (
+from tarroitus.services.etl.export import (
     ExportTarget,
     TableExport,
     export_events,
@@ -30,10 +36,7 @@ from tarroitus.services.etl_export import (
     record_export_watermark,
     snapshot_session,
 )
-from tarroitus.services.etl_location import EVENT_TABLES, SNAPSHOT_TABLES, ParquetLocation
-from tarroitus.services.etl_storage import s3_client
-from tarroitus.services.job_names import ETL_JOB_NAME
-from tarroitus.services.job_runs import JobRunRecord, job_run
+from tarroitus.services.etl.location import EVENT_TABLES, SNAPSHOT_TABLES, ParquetLocation
 from tarroitus.settings import Settings
 
 if TYPE_CHECKING:
@@ -48,6 +51,13 @@ LEASE_SECONDS = 1800
 DEADLINE_MARGIN = timedelta(seconds=60)
 
 
+def s3_client(settings: Settings) -> "S3Client":
+    """An S3 client for the configured region, sent to `AWS_ENDPOINT_URL` (moto, LocalStack) when set."""
+    endpoint = str(settings.aws_endpoint_url) if settings.aws_endpoint_url else None
+    config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"})
+    return boto3.client("s3", region_name=settings.aws_region, endpoint_url=endpoint, config=config)
+
+
 class EtlStepsFailedError(TarroitusError):
     """One or more ETL steps failed; the run's counts say which and why."""
 
@@ -57,12 +67,20 @@ class EtlStepsFailedError(TarroitusError):
 def run(
     settings: Settings,
     *,
-    run_at: datetime,
-    mode: str = "incremental",
-    deadline: datetime | None = None,
+    event: Mapping[str, Any] | None = None,
+    deadline: Deadline | None = None,
+    run_at: datetime | None = None,
+    mode: str | None = None,
     s3: "S3Client | None" = None,
 ) -> dict[str, Any]:
-    """Run the ETL once; returns a small summary (counts only). Skips when another run holds the lease."""
+    """Run the ETL once; returns a small summary (counts only). Skips when another run holds the lease.
+
+    The run's date is the event's `time` (the schedule's) and its mode the event's `mode` (also inside
+    `detail`), "incremental" by default; `run_at` and `mode` passed in win over the event's.
+    """
+    event = event or {}
+    run_at = run_at or (datetime.fromisoformat(event["time"]) if event.get("time") else datetime.now(UTC))
+    mode = mode or event.get("mode") or (event.get("detail") or {}).get("mode") or "incremental"
     if mode not in MODES:
         raise InvalidInputError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     engine = get_engine(settings)
@@ -88,7 +106,7 @@ def run(
             "location": location.uri(),
             "run_token": target.run_token,
         }
-        steps = _Steps(record, deadline - DEADLINE_MARGIN if deadline else None)
+        steps = _Steps(record, deadline.less(DEADLINE_MARGIN.total_seconds()) if deadline else None)
         with snapshot_session(engine) as (source, snapshot_at):
             record.counts["run"]["snapshot_at"] = snapshot_at.isoformat()
             for table in SNAPSHOT_TABLES:
@@ -110,14 +128,14 @@ def run(
 class _Steps:
     """Runs steps in order, recording each one's counts and outcome in the run record."""
 
-    def __init__(self, record: JobRunRecord, deadline: datetime | None) -> None:
+    def __init__(self, record: JobRunRecord, deadline: Deadline | None) -> None:
         self.record = record
         self.deadline = deadline
         self.failed: list[str] = []
         self.outcomes: dict[str, str] = {}
 
     def run(self, name: str, action: Callable[[], TableExport | dict[str, int]]) -> None:
-        if self.deadline is not None and datetime.now(UTC) >= self.deadline:
+        if self.deadline is not None and not self.deadline.allows(0):
             self._finish(name, "skipped", {})
             return
         started = time.monotonic()

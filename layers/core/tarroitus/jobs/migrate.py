@@ -6,8 +6,9 @@ from aws_lambda_powertools import Logger
 from sqlalchemy import Engine
 
 from tarroitus.aws_secrets import get_json_secret, put_json_secret
-from tarroitus.db import get_engine, session_scope
+from tarroitus.db import get_engine
 from tarroitus.migrate import current_revision, head_revision, is_known_revision, upgrade_to_head
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.api_keys import generate_api_key
 from tarroitus.services.clients import ensure_admin_client
 from tarroitus.settings import Settings

@@ -1,16 +1,23 @@
-"""The scheduled Sierra writeback: write labelled items' new call numbers back to Sierra within the time budget."""
+"""The scheduled Sierra writeback: the lease, the engine and the Sierra client of one run, and the queue worked.
+
+A run writes labelled items' new call numbers back to Sierra (`services.writeback.queue`) until the queue
+has nothing due or its deadline nears; its outcome and counts are recorded on the run record.
+"""
 
 import math
 import time
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from sqlalchemy import Engine
 
 from tarroitus.db import get_engine
-from tarroitus.services.sierra_connection import build_writeback_client
-from tarroitus.services.writeback_run import run_writeback
+from tarroitus.deadlines import Deadline
+from tarroitus.domain import WRITEBACK_JOB_NAME
+from tarroitus.jobs.lease import job_run
+from tarroitus.jobs.sierra_connection import build_writeback_client
+from tarroitus.services.writeback.queue import WritebackRunCounts, write_back_queue
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
 
@@ -25,26 +32,63 @@ LEASE_GRACE_SECONDS = 60
 def run(
     settings: Settings,
     *,
-    run_at: datetime | None = None,
-    deadline: float | None = None,
+    event: Mapping[str, Any] | None = None,
+    deadline: Deadline | None = None,
     engine: Engine | None = None,
     sierra: SierraClient | None = None,
 ) -> dict[str, Any]:
     """One writeback run: claim and write batches until the queue has nothing due or the deadline nears.
 
-    `deadline` is a `time.monotonic()` value (the Lambda's end); items are started only until one client
-    timeout (plus 5 s) before it, and unstarted claimed items are released. Returns the run's counts and
-    outcome (see `run_writeback`).
+    Items are started only until one client timeout (plus 5 s) before the deadline, and unstarted claimed
+    items are released. Returns the run's counts and outcome (see `run_writeback`). The configured
+    database and Sierra are used unless `engine` or `sierra` is passed (a client passed in is left open).
     """
+    remaining = (deadline or Deadline.after(DEFAULT_BUDGET_SECONDS)).remaining()
+    stop_at = time.monotonic() + remaining - (settings.sierra_api_client_timeout_seconds + 5)
+    lease_seconds = math.ceil(remaining) + LEASE_GRACE_SECONDS
+    logger.info("Writeback run started", extra={"run_at": (event or {}).get("time")})
     engine = engine or get_engine(settings)
-    started = time.monotonic()
-    deadline = deadline if deadline is not None else started + DEFAULT_BUDGET_SECONDS
-    stop_at = deadline - (settings.sierra_api_client_timeout_seconds + 5)
-    lease_seconds = math.ceil(max(deadline - started, 0)) + LEASE_GRACE_SECONDS
-    logger.info("Writeback run started", extra={"run_at": (run_at or datetime.now(UTC)).isoformat()})
-    client = sierra or build_writeback_client(settings)
-    try:
+    if sierra is not None:
+        return run_writeback(engine, sierra, settings=settings, stop_at=stop_at, lease_seconds=lease_seconds)
+    with build_writeback_client(settings) as client:
         return run_writeback(engine, client, settings=settings, stop_at=stop_at, lease_seconds=lease_seconds)
-    finally:
-        if sierra is None:
-            client.close()
+
+
+def run_writeback(
+    engine: Engine,
+    sierra: SierraClient,
+    *,
+    settings: Settings,
+    stop_at: float,
+    lease_seconds: int,
+    item_record_ids: Sequence[int] | None = None,
+) -> dict[str, Any]:
+    """Work the queue (only `item_record_ids` when given) holding the job's lease; the outcome and counts.
+
+    The outcome is "skipped" when another run holds the lease, "paused" when Sierra was in a maintenance
+    window (the rest stays queued, no attempt spent), "partial" when items were retried or dead-lettered.
+    """
+    with job_run(engine, job_name=WRITEBACK_JOB_NAME, lease_seconds=lease_seconds) as record:
+        if record is None:
+            logger.info("Another writeback run holds the lease; this one does nothing")
+            return {"outcome": "skipped", **WritebackRunCounts().as_dict()}
+        counts = WritebackRunCounts()
+        try:
+            write_back_queue(
+                engine,
+                sierra,
+                settings=settings,
+                owner=record.owner,
+                stop_at=stop_at,
+                counts=counts,
+                item_record_ids=item_record_ids,
+            )
+        finally:
+            for name, value in counts.as_dict().items():
+                record.add(name, value)
+        if counts.paused:
+            record.outcome = "paused"
+        elif counts.retried or counts.dead_lettered:
+            record.outcome = "partial"
+        logger.info("Writeback run finished", extra={"outcome": record.outcome, **counts.as_dict()})
+        return {"outcome": record.outcome, **counts.as_dict()}

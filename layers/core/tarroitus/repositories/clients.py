@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tarroitus.models import Client, ClientRole
+from tarroitus.domain import ClientRole
+from tarroitus.models import Client
 
 
 def get_by_key_hash(session: Session, *, key_hash: str) -> Client | None:

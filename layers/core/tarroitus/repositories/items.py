@@ -5,13 +5,14 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tarroitus.db import fetch_rows
-from tarroitus.models import Client, ClientRole, Item, WritebackEntry, WritebackStatus
+from tarroitus.domain import ClientRole, WritebackStatus
+from tarroitus.models import Client, Item, WritebackEntry
 
 
 class LabelState(enum.StrEnum):
@@ -43,79 +44,13 @@ class ItemFilter:
     include_deleted: bool = False
 
 
-class ItemFields(Protocol):
-    """What the label views read of an item: an `Item`, or an `ItemRecord` read without the ORM."""
-
-    @property
-    def item_record_id(self) -> int: ...
-    @property
-    def item_number(self) -> str | None: ...
-    @property
-    def barcode(self) -> str | None: ...
-    @property
-    def bib_record_id(self) -> int | None: ...
-    @property
-    def bib_number(self) -> str | None: ...
-    @property
-    def best_author(self) -> str | None: ...
-    @property
-    def best_title(self) -> str | None: ...
-    @property
-    def itype_code_num(self) -> int | None: ...
-    @property
-    def item_type_name(self) -> str | None: ...
-    @property
-    def material_code(self) -> str | None: ...
-    @property
-    def material_name(self) -> str | None: ...
-    @property
-    def location_code(self) -> str | None: ...
-    @property
-    def call_number(self) -> str | None: ...
-    @property
-    def classification(self) -> str | None: ...
-    @property
-    def classification_override(self) -> str | None: ...
-    @property
-    def signum(self) -> str | None: ...
-    @property
-    def main_entry(self) -> list[dict[str, Any]] | None: ...
-    @property
-    def suppressed(self) -> bool: ...
-    @property
-    def deleted(self) -> bool: ...
-    @property
-    def print_count(self) -> int: ...
-    @property
-    def last_printed_at(self) -> datetime | None: ...
-    @property
-    def last_printed_by(self) -> uuid.UUID | None: ...
-    @property
-    def last_printed_classification(self) -> str | None: ...
-    @property
-    def last_printed_signum(self) -> str | None: ...
-    @property
-    def reprint_needed(self) -> bool: ...
-
-
-class WritebackFields(Protocol):
-    """What the label views read of a writeback queue entry: a `WritebackEntry`, or a `WritebackRecord`."""
-
-    @property
-    def status(self) -> WritebackStatus: ...
-    @property
-    def queued_at(self) -> datetime: ...
-    @property
-    def attempts(self) -> int: ...
-    @property
-    def completed_at(self) -> datetime | None: ...
-    @property
-    def last_error(self) -> str | None: ...
-
-
 @dataclass(frozen=True, slots=True)
 class ItemRecord:
-    """An item's label fields as read by a single-statement look-up (no ORM instance)."""
+    """The item as the label views read it, whether by the single-statement look-up or through the ORM.
+
+    The one definition of an item's readable fields: the look-up selects exactly these columns, and
+    `ItemView` (services), the REST and GraphQL item types and the legacy answer are built from it.
+    """
 
     item_record_id: int
     item_number: str | None
@@ -146,7 +81,7 @@ class ItemRecord:
 
 @dataclass(frozen=True, slots=True)
 class WritebackRecord:
-    """A writeback queue entry's fields as read by a single-statement look-up."""
+    """A writeback queue entry as the label views read it."""
 
     status: WritebackStatus
     queued_at: datetime
@@ -158,8 +93,8 @@ class WritebackRecord:
 class ItemRow(NamedTuple):
     """An item with its writeback queue entry and the name of the client that printed it last."""
 
-    item: ItemFields
-    writeback: WritebackFields | None
+    item: ItemRecord
+    writeback: WritebackRecord | None
     last_printed_by_name: str | None
 
 
@@ -189,7 +124,20 @@ def _item_rows() -> Select[Item, WritebackEntry, str]:
 
 
 def _as_rows(rows: Sequence[tuple[Item, WritebackEntry | None, str | None]]) -> list[ItemRow]:
-    return [ItemRow(item, writeback, name) for item, writeback, name in rows]
+    return [item_row_of(item, writeback, name) for item, writeback, name in rows]
+
+
+def item_row_of(item: Item, writeback: WritebackEntry | None, name: str | None) -> ItemRow:
+    """The read model of a loaded item, its queue entry and the name of its last printer."""
+    entry = (
+        None if writeback is None else WritebackRecord(*(getattr(writeback, column) for column in _WRITEBACK_COLUMNS))
+    )
+    return ItemRow(item_record_of(item), entry, name)
+
+
+def item_record_of(item: Item) -> ItemRecord:
+    """The read model of a loaded item."""
+    return ItemRecord(*(getattr(item, column) for column in _ITEM_COLUMNS))
 
 
 def list_by_barcode(session: Session, *, barcode: str) -> list[ItemRow]:
@@ -257,7 +205,7 @@ def get_row_by_id(session: Session, *, item_record_id: int) -> ItemRow | None:
     """The item with this id, with its writeback entry and last printer's name."""
     statement = _item_rows().where(Item.item_record_id == item_record_id)
     found = session.execute(statement).one_or_none()
-    return None if found is None else ItemRow(*found)
+    return None if found is None else item_row_of(*found)
 
 
 def get_by_id(session: Session, *, item_record_id: int) -> Item | None:

@@ -1,12 +1,16 @@
-"""Read-only figures for the status view: the writeback queue at a glance."""
+"""Read-only figures: the writeback queue at a glance (status view), the database's facts (diagnostics)."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from tarroitus.models import WritebackEntry, WritebackStatus
+from tarroitus.db import Base
+from tarroitus.domain import WritebackStatus
+from tarroitus.migrate import current_revision
+from tarroitus.models import WritebackEntry
 
 PENDING_STATUSES = (WritebackStatus.QUEUED, WritebackStatus.IN_PROGRESS)
 
@@ -36,3 +40,14 @@ def summarise_writeback_queue(session: Session) -> WritebackSummary:
     return WritebackSummary(
         queued=queued, in_progress=in_progress, done=done, dead=dead, oldest_pending_queued_at=oldest
     )
+
+
+def database_facts(engine: Engine) -> dict[str, Any]:
+    """Server version, migration revision and each table's row count (every model is loaded with this module)."""
+    with engine.connect() as connection:
+        version = connection.execute(text("SHOW server_version")).scalar_one()
+        counts = {
+            name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+            for name, table in sorted(Base.metadata.tables.items())
+        }
+    return {"server_version": version, "migration_revision": current_revision(engine), "row_counts": counts}

@@ -22,7 +22,8 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from tarroitus.models import Item, WritebackAttempt, WritebackEntry, WritebackStatus
+from tarroitus.domain import WritebackStatus
+from tarroitus.models import Item, WritebackAttempt, WritebackEntry
 
 CLAIM_VISIBILITY_TIMEOUT = timedelta(minutes=15)
 """A claim this old is abandoned: no Lambda invocation runs longer than 15 minutes."""

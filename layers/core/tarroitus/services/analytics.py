@@ -12,13 +12,13 @@ from typing import Any
 from aws_lambda_powertools import Tracer
 from sqlalchemy.orm import Session
 
+from tarroitus.domain import ETL_JOB_NAME
 from tarroitus.errors import InvalidInputError
 from tarroitus.models import AnalyticsProgress
 from tarroitus.repositories import analytics as analytics_repository
 from tarroitus.repositories import job_state as job_state_repository
-from tarroitus.services.etl_location import EXPORTED_TABLES, SNAPSHOT_TABLES, ParquetLocation
-from tarroitus.services.job_names import ETL_JOB_NAME
-from tarroitus.services.writeback import FAILURE_OUTCOMES
+from tarroitus.services.etl.location import EXPORTED_TABLES, SNAPSHOT_TABLES, ParquetLocation
+from tarroitus.services.writeback.queue import FAILURE_OUTCOMES
 from tarroitus.settings import Settings
 
 tracer = Tracer(auto_patch=False)

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from tarroitus.domain import ClientRole
 from tarroitus.errors import ConflictError, NotFoundError
-from tarroitus.models import Client, ClientRole
+from tarroitus.models import Client
 from tarroitus.repositories import clients as clients_repository
 from tarroitus.services.api_keys import generate_api_key, hash_api_key, hashes_match, key_id_for
 

@@ -3,11 +3,9 @@
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine
 
-from tarroitus import models
-from tarroitus.db import Base
-from tarroitus.migrate import current_revision
+from tarroitus.repositories import status as status_repository
 from tarroitus.settings import Settings
 
 MASK = "**********"
@@ -27,11 +25,4 @@ def describe_settings(settings: Settings) -> dict[str, Any]:
 
 def describe_database(engine: Engine) -> dict[str, Any]:
     """Server version, migration revision and each table's row count."""
-    assert models  # the import registers every table on Base.metadata
-    with engine.connect() as connection:
-        version = connection.execute(text("SHOW server_version")).scalar_one()
-        counts = {
-            name: connection.execute(select(func.count()).select_from(table)).scalar_one()
-            for name, table in sorted(Base.metadata.tables.items())
-        }
-    return {"server_version": version, "migration_revision": current_revision(engine), "row_counts": counts}
+    return status_repository.database_facts(engine)

@@ -16,10 +16,10 @@ from aws_lambda_powertools import Tracer
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from tarroitus.domain import ClientRole
 from tarroitus.errors import InvalidInputError, NotFoundError
-from tarroitus.models import ClientRole
 from tarroitus.repositories import items as items_repository
-from tarroitus.repositories.items import Caller, ItemFields, ItemFilter, ItemRow, LabelState, WritebackState
+from tarroitus.repositories.items import Caller, ItemFilter, ItemRecord, ItemRow, LabelState, WritebackState
 from tarroitus.services.api_keys import hash_api_key, hashes_match
 from tarroitus.services.signum import SIGNUM_MARKER, compute_signum
 
@@ -45,8 +45,9 @@ __all__ = [
 ]
 tracer = Tracer(auto_patch=False)
 
-BARCODE_PATTERN = r"^[0-9.\w]{10,30}$"
-"""What a barcode must look like: 10 to 30 letters, digits, underscores or dots (the legacy rule)."""
+BARCODE_PATTERN = r"^[0-9\.\w]{10,30}$"
+"""What a barcode must look like: 10 to 30 letters, digits, underscores or dots (the legacy rule, spelt as the
+legacy backend spelt it: its 422 answers quote the pattern, and stations compare them byte for byte)."""
 
 LABEL_WIDTH = 32
 """Default characters in a label line; a station with other label stock asks for its own width."""
@@ -126,7 +127,7 @@ class ItemView:
 class LegacyItemView:
     """The item the legacy protocol answers with, its effective classification and its signum."""
 
-    item: ItemFields
+    item: ItemRecord
     classification: str | None
     signum: str
 
@@ -154,7 +155,7 @@ def format_label_line(classification: str, signum: str, width: int = LABEL_WIDTH
     return f"{classification}{' ' * gap}{signum}".ljust(width)
 
 
-def classification_of(item: ItemFields) -> str | None:
+def classification_of(item: ItemRecord) -> str | None:
     """The classification to print: the operator's override, else the bib's new classification (097)."""
     for value in (item.classification_override, item.classification):
         if value and value.strip():
@@ -162,14 +163,14 @@ def classification_of(item: ItemFields) -> str | None:
     return None
 
 
-def signum_of(item: ItemFields) -> str:
+def signum_of(item: ItemRecord) -> str:
     """The item's stored signum, else one computed from its stored main entry, else SIGNUM_MARKER."""
     if item.signum and item.signum.strip():
         return item.signum.strip()
     return compute_signum(item.main_entry) if item.main_entry else SIGNUM_MARKER
 
 
-def label_line_of(item: ItemFields, width: int = LABEL_WIDTH) -> str | None:
+def label_line_of(item: ItemRecord, width: int = LABEL_WIDTH) -> str | None:
     """The label line of `item`, or None when it has no classification to print."""
     classification = classification_of(item)
     return None if classification is None else format_label_line(classification, signum_of(item), width)

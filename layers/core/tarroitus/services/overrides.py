@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session
 from tarroitus.errors import BadRequestError, InvalidInputError
 from tarroitus.repositories.item_columns import column_limits
 from tarroitus.repositories.item_overrides import OverrideCandidate, OverrideStage, RejectedRow
+from tarroitus.services.sync.uploads import DEFAULT_INFLATED_LIMIT
 from tarroitus.services.upload_streams import PARQUET_MAGIC, InflatedSize, ParquetReader, inflated_blocks, text_lines
-from tarroitus.services.uploads import DEFAULT_INFLATED_LIMIT
 
 MAX_CLASSIFICATION_LENGTH = 100
 #: Rejected rows a report lists, first by position (all of them are counted).
@@ -105,12 +105,6 @@ def require_no_rejections(report: OverrideReport) -> OverrideReport:
             details=report.rejected_details(),
         )
     return report
-
-
-def read_mapping(data: bytes) -> tuple[str, list[Record]]:
-    """The whole mapping file's rows by column name, with their line (CSV) or row (Parquet) numbers."""
-    unit, records = mapping_records(data, InflatedSize(DEFAULT_INFLATED_LIMIT))
-    return unit, list(records)
 
 
 def mapping_records(data: bytes, cap: InflatedSize) -> tuple[str, Iterator[Record]]:

@@ -8,12 +8,12 @@ from typing import Any
 from aws_lambda_powertools import Tracer
 from sqlalchemy.orm import Session
 
-from tarroitus.models import Client, JobRun, JobState, SyncMode
+from tarroitus.domain import JOB_NAMES, SYNC_JOB_NAME, SyncMode
+from tarroitus.models import Client, JobRun, JobState
 from tarroitus.repositories import clients as clients_repository
 from tarroitus.repositories import items as items_repository
 from tarroitus.repositories import job_state as job_state_repository
 from tarroitus.repositories import status as status_repository
-from tarroitus.services.job_names import JOB_NAMES, SYNC_JOB_NAME
 
 tracer = Tracer(auto_patch=False)
 

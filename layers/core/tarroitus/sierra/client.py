@@ -48,7 +48,7 @@ from .errors import (
     SierraUnavailableError,
     error_from_response,
 )
-from .models import BibPage, BibPageJson, ItemPage, ItemPageJson, SierraBib, SierraItem
+from .models import BibPage, BibPageJson, ItemPage, ItemPageJson, SierraItem
 from .throttle import AdaptiveLimit
 
 logger = logging.getLogger(__name__)
@@ -306,18 +306,6 @@ class SierraClient:
                 yield page
             next_id = page.entries[-1].int_id + 1 if len(page.entries) >= limit else None
 
-    def iter_items_raw_from(
-        self, start_id: int, limit: int = MAX_LIMIT, **filters: Unpack[ItemFilters]
-    ) -> Iterator[ItemPageJson]:
-        """`iter_items_from` without validation: pages of Sierra's JSON as dicts."""
-        next_id: int | None = start_id
-        while next_id is not None:
-            page = self.list_items_raw(id_range_start=next_id, limit=limit, **filters)
-            entries = page["entries"]
-            if entries:
-                yield page
-            next_id = int(entries[-1]["id"]) + 1 if len(entries) >= limit else None
-
     def get_item(self, item_id: int | str, fields: str = ITEM_FIELDS) -> SierraItem:
         """One item by id (all fields the writeback needs); raises `SierraNotFoundError` when it does not exist."""
         response = self._request("GET", f"/items/{int(item_id)}", params={"fields": fields})
@@ -326,21 +314,6 @@ class SierraClient:
     def update_item(self, item_id: int | str, body: Mapping[str, Any]) -> None:
         """`PUT /items/{id}` with only the fields to change (Sierra answers 204 and bumps updatedDate)."""
         self._request("PUT", f"/items/{int(item_id)}", json_body=dict(body))
-
-    def find_item_ids_by_barcode(self, barcode: str, *, limit: int = 50) -> list[int]:
-        """Ids of the items whose barcode equals `barcode` (`POST /items/query`); barcodes are not unique."""
-        query = {
-            "target": {"record": {"type": "item"}, "field": {"tag": "b"}},
-            "expr": {"op": "equals", "operands": [barcode]},
-        }
-        try:
-            response = self._request("POST", "/items/query", params={"offset": 0, "limit": limit}, json_body=query)
-        except SierraNotFoundError as exc:
-            if exc.code == RECORD_NOT_FOUND_CODE:
-                return []
-            raise
-        entries = response.json().get("entries") or []
-        return [int(str(entry["link"]).rstrip("/").rsplit("/", 1)[-1]) for entry in entries]
 
     # Bibs
 
@@ -379,20 +352,6 @@ class SierraClient:
         ids = query.pop("ids", None)
         bodies = self._list_bodies("/bibs", ids, _list_params(**_split_range(query), default_fields=BIB_FIELDS))
         return cast(BibPageJson, _merge_raw(bodies))
-
-    def iter_bibs_from(self, start_id: int, limit: int = MAX_LIMIT, **filters: Unpack[BibFilters]) -> Iterator[BibPage]:
-        """Pages of bibs with id >= start_id, by keyset, until a short page."""
-        next_id: int | None = start_id
-        while next_id is not None:
-            page = self.list_bibs(id_range_start=next_id, limit=limit, **filters)
-            if page.entries:
-                yield page
-            next_id = page.entries[-1].int_id + 1 if len(page.entries) >= limit else None
-
-    def get_bib(self, bib_id: int | str, fields: str = BIB_FIELDS) -> SierraBib:
-        """One bib by id; raises `SierraNotFoundError` when it does not exist."""
-        response = self._request("GET", f"/bibs/{int(bib_id)}", params={"fields": fields})
-        return SierraBib.model_validate_json(response.content)
 
     # Plumbing
 

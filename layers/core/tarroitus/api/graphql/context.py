@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from tarroitus.models import Client
-from tarroitus.services.deadlines import Deadline
+from tarroitus.api.auth import CurrentClient
+from tarroitus.deadlines import Deadline
 from tarroitus.settings import Settings
 
 
@@ -15,6 +15,6 @@ class GraphQLContext:
     and when the request's time budget ends."""
 
     session: Session
-    client: Client
+    client: CurrentClient
     settings: Settings
     deadline: Deadline

@@ -7,7 +7,7 @@ from strawberry import Info
 from strawberry.permission import BasePermission
 
 from tarroitus.api.graphql.context import GraphQLContext
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
 
 
 class RolePermission(BasePermission):

@@ -24,9 +24,9 @@ from tarroitus.api.graphql.types import (
 )
 from tarroitus.services import clients as clients_service
 from tarroitus.services import items as items_service
-from tarroitus.services import labels as labels_service
 from tarroitus.services import status as status_service
 from tarroitus.services.items import LabelState, WritebackState
+from tarroitus.services.labels import prints as labels_service
 
 Context = Info[GraphQLContext, None]
 

@@ -12,11 +12,12 @@ import strawberry
 from graphql import GraphQLError, IntValueNode, ValueNode, print_ast
 from strawberry.scalars import JSON
 
-from tarroitus.models import Client as ClientRow
-from tarroitus.models import ClientRole, JobRun, SyncMode
+from tarroitus.api.client_schemas import ClientPublic
+from tarroitus.api.status_schemas import ItemProgressPublic, JobStatusPublic, QueueStatusPublic, StatusPublic
+from tarroitus.domain import ClientRole, SyncMode
 from tarroitus.services.items import ItemView, LabelState, WritebackState
-from tarroitus.services.labels import PrintedLabel
-from tarroitus.services.status import BackendStatus, JobStatus
+from tarroitus.services.labels.prints import PrintedLabel
+from tarroitus.services.status import BackendStatus
 
 BigInt = NewType("BigInt", int)
 """A Sierra record id or other integer past 32 bits; the schema maps it to the `BigInt` scalar."""
@@ -183,23 +184,18 @@ class JobStatusInfo:
     recent_runs: list[JobRunInfo]
 
 
-@strawberry.type(description="Relabelling progress over items that are not deleted")
+@strawberry.experimental.pydantic.type(
+    model=ItemProgressPublic, all_fields=True, description="Relabelling progress over items that are not deleted"
+)
 class ItemProgress:
-    total: int
-    with_classification: int
-    printed: int
-    reprint_needed: int = strawberry.field(description="Printed items whose label is outdated")
-    written_back: int
-    writeback_failed: int = strawberry.field(description="Items whose writeback is dead-lettered")
+    """The REST status's item progress, field for field."""
 
 
-@strawberry.type(description="The writeback queue: entries waiting or being written")
+@strawberry.experimental.pydantic.type(
+    model=QueueStatusPublic, all_fields=True, description="The writeback queue: entries waiting or being written"
+)
 class QueueStatus:
-    depth: int
-    queued: int
-    in_progress: int
-    oldest_queued_at: datetime | None
-    oldest_age_seconds: float | None
+    """The REST status's writeback queue, field for field."""
 
 
 @strawberry.type(description="The backend state")
@@ -272,72 +268,43 @@ def label_event_of(printed: PrintedLabel) -> LabelEvent:
     )
 
 
-def client_of(client: ClientRow) -> Client:
-    """The GraphQL client of a registered client, without its key hash or key id."""
+def client_of(client: object) -> Client:
+    """The GraphQL client of a stored client, read through its public view (nothing about its key)."""
+    public = ClientPublic.of(client)
     return Client(
-        id=client.id,
-        name=client.name,
-        role=client.role,
-        active=client.revoked_at is None,
-        created_at=client.created_at,
-        revoked_at=client.revoked_at,
-        last_seen_at=client.last_seen_at,
-        client_version=client.client_version,
-        host_name=client.host_name,
-        ip_address=client.ip_address,
-        printer_state=client.printer_state,
+        id=public.id,
+        name=public.name,
+        role=public.type,
+        active=public.active,
+        created_at=public.created_at,
+        revoked_at=public.revoked_at,
+        last_seen_at=public.last_seen_at,
+        client_version=public.client_version,
+        host_name=public.host_name,
+        ip_address=public.ip_address,
+        printer_state=public.printer_state,
     )
 
 
-def job_run_of(run: JobRun) -> JobRunInfo:
-    """The GraphQL view of one job run."""
-    return JobRunInfo(
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        outcome=run.outcome,
-        counts=cast(JSON | None, run.counts),
-        error=run.error,
-    )
-
-
-def job_status_of(job: JobStatus) -> JobStatusInfo:
-    """The GraphQL view of a job (state fields null before its first run)."""
-    state = job.state
-    return JobStatusInfo(
-        job_name=job.job_name,
-        mode=state.mode if state else None,
-        full_sync_cursor=BigInt(state.full_sync_cursor) if state else None,
-        full_sync_completed_at=state.full_sync_completed_at if state else None,
-        changes_since=state.changes_since if state else None,
-        last_run_started_at=state.last_run_started_at if state else None,
-        last_run_completed_at=state.last_run_completed_at if state else None,
-        last_run_outcome=state.last_run_outcome if state else None,
-        last_error=state.last_error if state else None,
-        recent_runs=[job_run_of(run) for run in job.recent_runs],
-    )
+def job_status_of(job: JobStatusPublic) -> JobStatusInfo:
+    """The GraphQL view of a job's public view."""
+    fields = job.model_dump(exclude={"recent_runs", "full_sync_cursor"})
+    cursor = None if job.full_sync_cursor is None else BigInt(job.full_sync_cursor)
+    runs = [
+        JobRunInfo(**run.model_dump(exclude={"counts"}), counts=cast(JSON | None, run.counts))
+        for run in job.recent_runs
+    ]
+    return JobStatusInfo(**fields, full_sync_cursor=cursor, recent_runs=runs)
 
 
 def status_of(status: BackendStatus) -> Status:
-    """The GraphQL view of the backend state."""
-    items, queue = status.items, status.writeback_queue
+    """The GraphQL view of the backend state, projected from its public (REST) view."""
+    public = StatusPublic.of(status)
     return Status(
-        server_time=status.server_time,
-        sync_mode=status.sync_mode,
-        jobs=[job_status_of(job) for job in status.jobs],
-        items=ItemProgress(
-            total=items.total,
-            with_classification=items.with_classification,
-            printed=items.printed,
-            reprint_needed=items.reprint_needed,
-            written_back=items.written_back,
-            writeback_failed=items.writeback_failed,
-        ),
-        writeback_queue=QueueStatus(
-            depth=queue.depth,
-            queued=queue.queued,
-            in_progress=queue.in_progress,
-            oldest_queued_at=queue.oldest_queued_at,
-            oldest_age_seconds=queue.oldest_age_seconds,
-        ),
-        clients=[client_of(client) for client in status.clients],
+        server_time=public.server_time,
+        sync_mode=public.sync_mode,
+        jobs=[job_status_of(job) for job in public.jobs],
+        items=ItemProgress.from_pydantic(public.items),
+        writeback_queue=QueueStatus.from_pydantic(public.writeback_queue),
+        clients=[client_of(client) for client in public.clients],
     )

@@ -20,7 +20,7 @@ from tarroitus.api.analytics_schemas import (
 from tarroitus.api.auth import require_role
 from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.schemas import error_responses
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
 from tarroitus.services import analytics, forecast
 
 router = APIRouter(

@@ -8,7 +8,7 @@ from tarroitus.api.auth import require_role
 from tarroitus.api.client_schemas import ClientCreate, ClientPublic, ClientsPublic, ClientWithKey
 from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.schemas import error_responses
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
 from tarroitus.services.clients import get_client, list_clients, register_client, revoke_client, rotate_client_key
 
 router = APIRouter(prefix="/clients", tags=["clients"], dependencies=[Depends(require_role(ClientRole.ADMIN))])

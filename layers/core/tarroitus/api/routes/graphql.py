@@ -7,25 +7,24 @@ would add most of a second to every API Lambda cold start, and most requests nev
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from tarroitus.api.auth import require_role
+from tarroitus.api.auth import CurrentClient, PrinterClient
 from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.graphql.context import GraphQLContext
 from tarroitus.api.graphql.limits import MAX_QUERY_CHARS
 from tarroitus.api.schemas import error_responses
+from tarroitus.deadlines import Deadline
 from tarroitus.errors import BadRequestError
-from tarroitus.models import Client, ClientRole
-from tarroitus.services.deadlines import Deadline
 from tarroitus.settings import Settings
 
 router = APIRouter(prefix="/graphql", tags=["graphql"])
 
 #: Printers and admins; sync agents have nothing to read here, as in REST.
-GraphQLReader = Annotated[Client, Depends(require_role(ClientRole.PRINTER))]
+GraphQLReader = PrinterClient
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -48,7 +47,7 @@ class GraphQLResponse(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
-def answer(session: Session, settings: Settings, client: Client, request: GraphQLRequest) -> JSONResponse:
+def answer(session: Session, settings: Settings, client: CurrentClient, request: GraphQLRequest) -> JSONResponse:
     """Run the request's query and answer its result (errors included) with 200, uncached."""
     # Imported on first use, not at start-up: see the module docstring.
     from tarroitus.api.graphql.execution import run_query

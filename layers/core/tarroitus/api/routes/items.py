@@ -9,7 +9,7 @@ from tarroitus.api.barcode_lookup import PrinterItemRows
 from tarroitus.api.deps import SessionDep
 from tarroitus.api.item_schemas import ItemPublic, ItemsPublic
 from tarroitus.api.schemas import error_responses
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
 from tarroitus.services.items import (
     BARCODE_PATTERN,
     LABEL_WIDTH,
@@ -19,7 +19,7 @@ from tarroitus.services.items import (
     describe_barcode_items,
     list_items,
 )
-from tarroitus.services.labels import MAX_ITEM_ID
+from tarroitus.services.labels.prints import MAX_ITEM_ID
 
 router = APIRouter(prefix="/items", tags=["items"])
 

@@ -8,8 +8,8 @@ from tarroitus.api.auth import PrinterClient, require_role
 from tarroitus.api.deps import SessionDep
 from tarroitus.api.item_schemas import LabelCreate, LabelEventPublic, LabelEventsPublic, label_event_public
 from tarroitus.api.schemas import error_responses
-from tarroitus.models import ClientRole
-from tarroitus.services.labels import MAX_ITEM_ID, ExpectedLabel, list_prints, record_print
+from tarroitus.domain import ClientRole
+from tarroitus.services.labels.prints import MAX_ITEM_ID, ExpectedLabel, list_prints, record_print
 
 router = APIRouter(prefix="/items/{item_id}/labels", tags=["labels"])
 

@@ -16,13 +16,11 @@ from tarroitus.api.deps import EngineDep, SessionDep
 from tarroitus.api.legacy_auth import LegacyPrinter
 from tarroitus.api.legacy_schemas import LegacyItem, LegacySyncStatus, LegacyUpdated, legacy_error_responses
 from tarroitus.services.health import check_database
-from tarroitus.services.items import legacy_item_of
-from tarroitus.services.labels import record_legacy_print
+from tarroitus.services.items import BARCODE_PATTERN, legacy_item_of
+from tarroitus.services.labels.prints import record_legacy_print
 from tarroitus.services.status import report_legacy_status
 
 router = APIRouter(tags=["legacy"])
-
-LEGACY_BARCODE_PATTERN = r"^[0-9\.\w]{10,30}$"
 
 
 @router.get("/healthz", response_class=Response)
@@ -56,7 +54,7 @@ def create_legacy_status(
 @router.get("/itemdata/{barcode}", response_model=LegacyItem, responses=legacy_error_responses(403, 404))
 async def read_legacy_item(
     rows: LegacyPrinterItemRows,
-    barcode: Annotated[str, Path(title="The barcode of the item to retrieve", pattern=LEGACY_BARCODE_PATTERN)],  # noqa: ARG001 - declared for its 422
+    barcode: Annotated[str, Path(title="The barcode of the item to retrieve", pattern=BARCODE_PATTERN)],  # noqa: ARG001 - declared for its 422
 ) -> LegacyItem:
     """The label data of the item with this barcode; 404 `Item not found`.
 

@@ -1,6 +1,6 @@
 """The sync agent's legacy protocol (LEGACY_API.md): `GET /sync` for the plan, `POST /sync` for a batch."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -9,9 +9,9 @@ from pydantic import BaseModel
 from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.legacy_auth import LegacySyncAgent
 from tarroitus.api.legacy_schemas import legacy_error_responses
-from tarroitus.models import SyncMode
-from tarroitus.services.sync_state import check_sync_timestamp, read_sync_status
-from tarroitus.services.uploads import apply_sync_upload
+from tarroitus.domain import SyncMode
+from tarroitus.services.sync.state import read_sync_status
+from tarroitus.services.sync.uploads import apply_agent_upload
 
 router = APIRouter(tags=["legacy"])
 
@@ -57,16 +57,7 @@ def create_legacy_sync_batch(
     timestamp: Annotated[datetime, Form(description="ISO 8601 with offset: the agent's session start")],
 ) -> LegacyUploadResult:
     """Upsert one gzip TSV batch and advance the sync state (a bad file or timestamp changes nothing)."""
-    check_sync_timestamp(
-        timestamp, now=datetime.now(UTC), max_future_seconds=settings.sync_timestamp_max_future_seconds
-    )
-    result = apply_sync_upload(
-        session,
-        upload=file.file,
-        timestamp=timestamp,
-        batch_size=settings.full_sync_batch_size,
-        max_inflated_bytes=settings.max_upload_inflated_bytes,
-        client_id=agent.id,
-        allowed_formats=("tsv.gz",),
+    result = apply_agent_upload(
+        session, settings, upload=file.file, timestamp=timestamp, client_id=agent.id, allowed_formats=("tsv.gz",)
     )
     return LegacyUploadResult(upserted=result.upserted)

@@ -8,12 +8,12 @@ from tarroitus.api.auth import require_role
 from tarroitus.api.deps import SessionDep
 from tarroitus.api.label_schemas import LabelPresetsPublic
 from tarroitus.api.schemas import error_responses
+from tarroitus.domain import ClientRole
 from tarroitus.errors import InvalidInputError, TarroitusError
-from tarroitus.models import ClientRole
-from tarroitus.services.label_layout import DEFAULT_PRESET, MIN_TEXT_HEIGHT_MM, PRESETS, CustomLabel
-from tarroitus.services.label_render import PDF_MEDIA_TYPE, SVG_MEDIA_TYPE
-from tarroitus.services.labels import MAX_ITEM_ID
-from tarroitus.services.rendered_labels import LabelFormat, render_item_label
+from tarroitus.services.labels.layout import DEFAULT_PRESET, MIN_TEXT_HEIGHT_MM, PRESETS, CustomLabel
+from tarroitus.services.labels.prints import MAX_ITEM_ID
+from tarroitus.services.labels.render import PDF_MEDIA_TYPE, SVG_MEDIA_TYPE
+from tarroitus.services.labels.rendered import LabelFormat, render_item_label
 
 router = APIRouter(tags=["labels"], dependencies=[Depends(require_role(ClientRole.PRINTER))])
 

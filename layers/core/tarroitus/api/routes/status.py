@@ -9,7 +9,7 @@ from tarroitus.api.client_schemas import ClientPublic
 from tarroitus.api.deps import SessionDep
 from tarroitus.api.schemas import error_responses
 from tarroitus.api.status_schemas import HeartbeatCreate, StatusPublic
-from tarroitus.models import ClientRole
+from tarroitus.domain import ClientRole
 from tarroitus.services.status import Heartbeat, read_backend_status, record_heartbeat
 
 router = APIRouter(prefix="/status", tags=["status"])

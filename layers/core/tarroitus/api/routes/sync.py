@@ -1,18 +1,18 @@
 """The Sierra sync: its state and runs, uploads from sync agents, and starting a run now."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Body, File, Form, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from tarroitus.api.auth import AdminClient, CurrentClient, SyncClient
-from tarroitus.api.deps import SessionDep, SettingsDep
+from tarroitus.api.deps import SessionDep, SettingsDep, SyncStarterDep
 from tarroitus.api.schemas import error_responses
-from tarroitus.models import SyncMode
-from tarroitus.services.sync_state import check_sync_timestamp, read_sync_status
-from tarroitus.services.sync_trigger import start_sync_run
-from tarroitus.services.uploads import UploadFormat, apply_sync_upload
+from tarroitus.domain import SyncMode
+from tarroitus.services.sync.state import read_sync_status
+from tarroitus.services.sync.trigger import ensure_no_sync_running
+from tarroitus.services.sync.uploads import UploadFormat, apply_agent_upload
 
 router = APIRouter(prefix="/sync", tags=["sync"])
 
@@ -87,18 +87,7 @@ def create_sync_upload(
     ] = None,
 ) -> SyncUploadPublic:
     """Validate and upsert a batch of items; a bad file or timestamp is rejected whole and changes nothing."""
-    if timestamp is not None:
-        check_sync_timestamp(
-            timestamp, now=datetime.now(UTC), max_future_seconds=settings.sync_timestamp_max_future_seconds
-        )
-    result = apply_sync_upload(
-        session,
-        upload=file.file,
-        timestamp=timestamp,
-        batch_size=settings.full_sync_batch_size,
-        max_inflated_bytes=settings.max_upload_inflated_bytes,
-        client_id=client.id,
-    )
+    result = apply_agent_upload(session, settings, upload=file.file, timestamp=timestamp, client_id=client.id)
     return SyncUploadPublic(
         upserted=result.upserted, repeated=result.repeated, sync_mode=result.sync_mode, format=result.file_format
     )
@@ -114,10 +103,11 @@ def create_sync_run(
     session: SessionDep,
     settings: SettingsDep,
     _admin: AdminClient,
+    start_sync: SyncStarterDep,
     background_tasks: BackgroundTasks,
     request: Annotated[SyncRunRequest | None, Body()] = None,
 ) -> SyncRunStartedPublic:
     """Start a sync run now, asynchronously; 409 while another run holds the lease."""
     mode = request.mode if request else None
-    started = start_sync_run(session, settings, mode=mode, schedule=background_tasks.add_task)
-    return SyncRunStartedPublic(mode=started.mode, target=started.target)
+    ensure_no_sync_running(session)
+    return SyncRunStartedPublic(mode=mode, target=start_sync(settings, mode=mode, schedule=background_tasks.add_task))

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tarroitus.api.auth import AdminClient
 from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.schemas import error_responses
-from tarroitus.services.sierra_connection import build_sierra_client
-from tarroitus.services.writeback import MAX_RETRY_IDS, read_writeback_status, retry_dead_letters
-from tarroitus.services.writeback_dry_run import preview_writeback
+from tarroitus.jobs.sierra_connection import build_sierra_client
+from tarroitus.services.writeback.dry_run import preview_writeback
+from tarroitus.services.writeback.queue import MAX_RETRY_IDS, read_writeback_status, retry_dead_letters
 
 #: The most items one dry run through the API reads from Sierra, and how long it may take (the HTTP API
 #: gives up after 30 s; the command line reads more).

@@ -15,6 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from sqlalchemy.orm import Session
 
+from tarroitus.deadlines import Budget
 from tarroitus.repositories.item_upserts import (
     BIB_COLUMNS,
     SYNC_COLUMNS,
@@ -22,8 +23,7 @@ from tarroitus.repositories.item_upserts import (
     mark_items_deleted,
     upsert_items,
 )
-from tarroitus.services.deadlines import Budget
-from tarroitus.services.item_mapping import deletion_of, first_bib_id, is_deleted, map_bib, map_item
+from tarroitus.services.sync.item_mapping import deletion_of, first_bib_id, is_deleted, map_bib, map_item
 from tarroitus.sierra import ITEM_SYNC_FIELDS, SierraClient
 
 logger = Logger(child=True)

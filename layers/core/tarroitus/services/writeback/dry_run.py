@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from tarroitus.errors import ServiceUnavailableError
 from tarroitus.models import WritebackEntry
 from tarroitus.repositories import writeback as queue
-from tarroitus.services.writeback import UnwritableItemError, read_plan
-from tarroitus.services.writeback_plan import WritebackOptions
+from tarroitus.services.writeback.plan import WritebackOptions
+from tarroitus.services.writeback.queue import UnwritableItemError, read_plan
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraAuthError, SierraError, SierraUnavailableError
 

@@ -1,4 +1,4 @@
-"""Time budgets for jobs: a Lambda invocation must stop cleanly before its timeout."""
+"""Time budgets: a job must stop cleanly before its Lambda times out, a GraphQL request within its budget."""
 
 import time
 from collections.abc import Callable
@@ -28,9 +28,13 @@ class Deadline:
         return cls(at=clock() + seconds, margin_seconds=margin_seconds, clock=clock)
 
     @classmethod
-    def from_lambda_remaining(cls, remaining_millis: int, *, margin_seconds: float) -> Self:
+    def from_lambda_remaining(cls, remaining_millis: int, *, margin_seconds: float = 0.0) -> Self:
         """The deadline of a Lambda invocation (`context.get_remaining_time_in_millis()`)."""
         return cls.after(remaining_millis / 1000.0, margin_seconds=margin_seconds)
+
+    def less(self, seconds: float) -> Self:
+        """The same deadline with `seconds` more kept back before it."""
+        return type(self)(at=self.at, margin_seconds=self.margin_seconds + seconds, clock=self.clock)
 
     def remaining(self) -> float:
         """Seconds left before the margin starts (never negative)."""

@@ -192,20 +192,10 @@ def legacy_columns(header: Sequence[str]) -> tuple[str, ...]:
     return tuple(columns)
 
 
-def map_legacy_row(raw: Mapping[str, object]) -> ItemRow:
-    """A legacy upload row (cells by header name; TSV text or typed Parquet values) as an item row.
-
-    Sierra database ids (record number + type letter << 32) are turned into record numbers, the ids
-    the REST API and the writeback use. Only the columns present in `raw` are set.
-    """
-    return LegacyRows(list(raw)).record(list(raw.values()))
-
-
 @dataclass(frozen=True)
 class MainEntry:
-    """A legacy row's main entry: its varFields, their `jsonb_payload` and the signum computed from them."""
+    """A legacy row's main entry: its varFields as a `jsonb_payload` and the signum computed from them."""
 
-    fields: list[dict[str, Any]]
     payload: bytes
     signum: str
 
@@ -235,14 +225,6 @@ class LegacyRows:
         if entry is not None:
             values += (entry.payload, entry.signum)
         return values
-
-    def record(self, cells: Sequence[object]) -> ItemRow:
-        """The row as an item row keyed by column, the main entry as varFields."""
-        values, entry = self._convert(cells)
-        row: ItemRow = dict(zip(self.columns, values, strict=False))
-        if entry is not None:
-            row.update(main_entry=entry.fields, signum=entry.signum)
-        return row
 
     def _convert(self, cells: Sequence[object]) -> tuple[list[object], MainEntry | None]:
         values = list(map(call, self._converters, self._pick(cells)))
@@ -341,7 +323,7 @@ def _legacy_main_entry(value: str | None) -> MainEntry:
     # json.dumps writes a NUL as the escape \u0000, which JSONB refuses: a literal backslash is written \\.
     if _NUL_ESCAPE.search(text):
         raise RowError("shelfmark_json contains a NUL character", column="shelfmark_json")
-    return MainEntry(fields, jsonb_payload(text), compute_signum(fields))
+    return MainEntry(jsonb_payload(text), compute_signum(fields))
 
 
 def _text(value: object) -> str | None:

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from tarroitus.errors import InvalidInputError, NotFoundError
 from tarroitus.repositories import items as items_repository
-from tarroitus.services.label_layout import DEFAULT_PRESET, PRESETS, CustomLabel, LabelPreset, LabelSize, layout_label
-from tarroitus.services.label_render import PDF_MEDIA_TYPE, SVG_MEDIA_TYPE, render_pdf, render_svg
-from tarroitus.services.labels import printable_label
+from tarroitus.services.labels.layout import DEFAULT_PRESET, PRESETS, CustomLabel, LabelPreset, LabelSize, layout_label
+from tarroitus.services.labels.prints import printable_label
+from tarroitus.services.labels.render import PDF_MEDIA_TYPE, SVG_MEDIA_TYPE, render_pdf, render_svg
 
 tracer = Tracer(auto_patch=False)
 
@@ -60,7 +60,7 @@ def render_item_label(
     item = items_repository.get_by_id(session, item_record_id=item_id)
     if item is None:
         raise NotFoundError(f"Item {item_id} not found", code="item_not_found")
-    classification, signum = printable_label(item)
+    classification, signum = printable_label(items_repository.item_record_of(item))
     stock: LabelPreset | CustomLabel = custom or preset_of(preset or DEFAULT_PRESET)
     size = stock.size_for(item.material_code)
     preset_name = stock.name if isinstance(stock, LabelPreset) else None

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from tarroitus.db import session_scope
 from tarroitus.repositories import job_state
+from tarroitus.repositories.transactions import session_scope
 
 
 @dataclass

@@ -8,8 +8,8 @@ under a kilobyte. Output is deterministic: the same label gives the same bytes.
 
 from html import escape
 
-from tarroitus.services.label_font import FONT_FAMILIES, FONT_NAME
-from tarroitus.services.label_layout import LabelLayout, PlacedText
+from tarroitus.services.labels.font import FONT_FAMILIES, FONT_NAME
+from tarroitus.services.labels.layout import LabelLayout, PlacedText
 
 SVG_MEDIA_TYPE = "image/svg+xml"
 PDF_MEDIA_TYPE = "application/pdf"

@@ -20,14 +20,15 @@ from aws_lambda_powertools import Logger, Tracer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
+from tarroitus.deadlines import Budget
+from tarroitus.domain import ETL_JOB_NAME
 from tarroitus.repositories import analytics as analytics_repository
 from tarroitus.repositories import etl_source
 from tarroitus.repositories import job_state as job_state_repository
-from tarroitus.services.etl_frames import TABLE_SCHEMAS, frame_from_csv
-from tarroitus.services.etl_location import EVENT_TABLES, SNAPSHOT_TABLES, ParquetLocation
-from tarroitus.services.etl_storage import Manifest, PartitionWriter
-from tarroitus.services.job_names import ETL_JOB_NAME
+from tarroitus.repositories.transactions import session_scope
+from tarroitus.services.etl.frames import TABLE_SCHEMAS, frame_from_csv
+from tarroitus.services.etl.location import EVENT_TABLES, SNAPSHOT_TABLES, ParquetLocation
+from tarroitus.services.etl.storage import Manifest, PartitionWriter
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -150,7 +151,7 @@ def export_snapshot(source: Session, target: ExportTarget, *, table: str, dt: da
 
 @tracer.capture_method(capture_response=False)
 def export_events(
-    source: Session, target: ExportTarget, *, table: str, since: datetime | None, deadline: datetime | None = None
+    source: Session, target: ExportTarget, *, table: str, since: datetime | None, deadline: Budget | None = None
 ) -> TableExport:
     """Rewrite every day partition of the table from the UTC day of `since` on (all days when None).
 
@@ -166,7 +167,7 @@ def export_events(
         days.update(analytics_repository.list_partition_days(session, table_name=table, since=first_day))
     result = TableExport(table=table)
     for dt in sorted(days):
-        if deadline is not None and datetime.now(UTC) >= deadline:
+        if deadline is not None and not deadline.allows(0):
             result.complete = False
             break
         writer = PartitionWriter(s3=target.s3, location=target.location, table=table, dt=dt, run_token=target.run_token)

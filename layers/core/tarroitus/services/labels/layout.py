@@ -10,7 +10,7 @@ SVG and the PDF put every text at the same place and width.
 from dataclasses import dataclass
 
 from tarroitus.errors import InvalidInputError
-from tarroitus.services.label_font import CAP_HEIGHT, GLYPHS, UNITS_PER_EM
+from tarroitus.services.labels.font import CAP_HEIGHT, GLYPHS, UNITS_PER_EM
 
 HORIZONTAL_MARGIN_MM = 1.5
 """Blank space at the left and right edge (a Brother QL prints 25.9 mm of its 29 mm tape)."""

@@ -20,15 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import polars as pl
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tarroitus.errors import TarroitusError
-from tarroitus.services.etl_frames import PARQUET_COMPRESSION, TABLE_SCHEMAS, frame_from_parquet, parquet_bytes
-from tarroitus.services.etl_location import MANIFEST_NAME, ParquetLocation
-from tarroitus.settings import Settings
+from tarroitus.services.etl.frames import PARQUET_COMPRESSION, TABLE_SCHEMAS, frame_from_parquet, parquet_bytes
+from tarroitus.services.etl.location import MANIFEST_NAME, ParquetLocation
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -43,13 +40,6 @@ class ManifestMismatchError(TarroitusError):
     """A manifested data file does not hold the rows its manifest promises."""
 
     code = "manifest_mismatch"
-
-
-def s3_client(settings: Settings) -> "S3Client":
-    """An S3 client for the configured region, sent to `AWS_ENDPOINT_URL` (moto, LocalStack) when set."""
-    endpoint = str(settings.aws_endpoint_url) if settings.aws_endpoint_url else None
-    config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"})
-    return boto3.client("s3", region_name=settings.aws_region, endpoint_url=endpoint, config=config)
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,10 @@ from tarroitus.errors import ConflictError, InvalidInputError, NotFoundError
 from tarroitus.models import Client, Item, LabelEvent
 from tarroitus.repositories import items as items_repository
 from tarroitus.repositories import labels as labels_repository
+from tarroitus.repositories.items import ItemRecord, item_record_of
 from tarroitus.repositories.writeback import enqueue_item
-from tarroitus.services.item_mapping import record_id_of
 from tarroitus.services.items import LABEL_WIDTH, classification_of, format_label_line, signum_of
+from tarroitus.services.sync.item_mapping import record_id_of
 
 logger = Logger(child=True)
 tracer = Tracer(auto_patch=False)
@@ -98,7 +99,7 @@ def _replay(event: LabelEvent, *, item_id: int, client: Client, digest: str) -> 
     return _printed(event, client.name, replayed=True)
 
 
-def printable_label(item: Item) -> tuple[str, str]:
+def printable_label(item: ItemRecord) -> tuple[str, str]:
     """The classification and signum to print on the item's label; 409 when it is deleted or has no classification."""
     if item.deleted:
         raise ConflictError(f"Item {item.item_record_id} is deleted in Sierra", code="item_deleted")
@@ -109,7 +110,7 @@ def printable_label(item: Item) -> tuple[str, str]:
 
 
 def _check_printable(item: Item, expected: ExpectedLabel) -> tuple[str, str]:
-    classification, signum = printable_label(item)
+    classification, signum = printable_label(item_record_of(item))
     stale = [
         {"field": f"body.{name}", "printed": given, "current": current}
         for name, given, current in (
@@ -201,7 +202,8 @@ def record_legacy_print(session: Session, *, item_id: int, client: Client) -> Pr
     item = _lock_legacy_item(session, item_id)
     if item is None:
         raise NotFoundError("Item not found")
-    classification, signum = classification_of(item), signum_of(item)
+    record = item_record_of(item)
+    classification, signum = classification_of(record), signum_of(record)
     now = datetime.now(UTC)
     event = labels_repository.add_label_event(
         session,

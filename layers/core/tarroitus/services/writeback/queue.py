@@ -4,7 +4,7 @@ A run claims due rows in batches (SKIP LOCKED, committed before any HTTP; the ne
 while the current one finishes) and writes the items from a thread pool of `sierra_update_concurrency`
 workers (2 by default: real Sierra servers answer more parallel requests with more timeouts) over one
 `SierraClient` (one token). Each worker GETs its item, plans the parts that must change
-(:mod:`tarroitus.services.writeback_plan`: the call number, the inventory date, the internal-use field) and
+(:mod:`tarroitus.services.writeback.plan`: the call number, the inventory date, the internal-use field) and
 PUTs them in one body, or records the item as already done. Workers do HTTP only; the calling thread
 records the outcomes as they arrive, one transaction per wake-up (all outcomes that arrived together),
 through one database connection: a Lambda's pool stays at one connection for the queue, and no two threads
@@ -45,16 +45,16 @@ from aws_lambda_powertools import Logger, Tracer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from tarroitus.db import session_scope
+from tarroitus.domain import WRITEBACK_JOB_NAME
 from tarroitus.error_reporting import report_message
 from tarroitus.errors import InvalidInputError
 from tarroitus.invocation_context import invocation_executor
 from tarroitus.models import WritebackAttempt
 from tarroitus.repositories import job_state
 from tarroitus.repositories import writeback as queue
+from tarroitus.repositories.transactions import session_scope
 from tarroitus.repositories.writeback import ClaimedEntry
-from tarroitus.services.job_names import WRITEBACK_JOB_NAME
-from tarroitus.services.writeback_plan import (
+from tarroitus.services.writeback.plan import (
     PART_CALL_NUMBER,
     WRITE_PARTS,
     WritebackOptions,

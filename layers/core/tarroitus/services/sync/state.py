@@ -5,12 +5,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from sqlalchemy.orm import Session
 
+from tarroitus.domain import SYNC_JOB_NAME, SyncMode
 from tarroitus.errors import BadRequestError
-from tarroitus.models import JobRun, JobState, SyncMode
+from tarroitus.models import JobRun, JobState
 from tarroitus.repositories import job_state
-from tarroitus.services.job_names import SYNC_JOB_NAME
+
+logger = Logger(child=True)
 
 SYNC_TIMESTAMP_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
 """The earliest watermark a sync agent may send: older changes are a full pass's work, not a changes window's."""
@@ -63,6 +66,18 @@ def current_mode(state: JobState) -> SyncMode:
     if state.mode is SyncMode.CHANGES and state.changes_since is not None:
         return SyncMode.CHANGES
     return SyncMode.FULL
+
+
+def choose_mode(session: Session, *, requested: SyncMode | None) -> SyncMode:
+    """The pass a run makes: the state's, except that a requested full pass restarts one in changes mode."""
+    state = lock_sync_state(session)
+    mode = current_mode(state)
+    if requested is SyncMode.FULL and mode is SyncMode.CHANGES:
+        restart_full_sync(state)
+        return SyncMode.FULL
+    if requested is SyncMode.CHANGES and mode is SyncMode.FULL:
+        logger.warning("A changes pass was asked for, but the full pass has not completed; continuing it")
+    return mode
 
 
 def begin_full_sync(state: JobState, *, started_at: datetime) -> None:

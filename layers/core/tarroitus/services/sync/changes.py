@@ -19,12 +19,12 @@ from functools import partial
 from aws_lambda_powertools import Tracer
 from sqlalchemy import Engine
 
-from tarroitus.db import session_scope
+from tarroitus.domain import SyncMode
 from tarroitus.errors import ConflictError
-from tarroitus.models import SyncMode
 from tarroitus.repositories.item_upserts import mark_items_deleted, update_bib_columns
-from tarroitus.services.item_mapping import deletion_of, is_deleted, map_bib
-from tarroitus.services.sync_pages import (
+from tarroitus.repositories.transactions import session_scope
+from tarroitus.services.sync.item_mapping import deletion_of, is_deleted, map_bib
+from tarroitus.services.sync.pages import (
     SYNC_ITEM_FIELDS,
     BudgetExhaustedError,
     Entry,
@@ -34,7 +34,7 @@ from tarroitus.services.sync_pages import (
     read_item_page,
     store_item_page,
 )
-from tarroitus.services.sync_state import current_mode, lock_sync_state
+from tarroitus.services.sync.state import current_mode, lock_sync_state
 from tarroitus.sierra import SierraClient
 
 tracer = Tracer(auto_patch=False)

@@ -12,11 +12,11 @@ from datetime import datetime
 from aws_lambda_powertools import Tracer
 from sqlalchemy import Engine
 
-from tarroitus.db import session_scope
+from tarroitus.domain import SyncMode
 from tarroitus.errors import ConflictError
 from tarroitus.invocation_context import invocation_executor
-from tarroitus.models import SyncMode
-from tarroitus.services.sync_pages import (
+from tarroitus.repositories.transactions import session_scope
+from tarroitus.services.sync.pages import (
     SYNC_ITEM_FIELDS,
     BudgetExhaustedError,
     ItemPage,
@@ -25,7 +25,7 @@ from tarroitus.services.sync_pages import (
     read_item_page,
     store_item_page,
 )
-from tarroitus.services.sync_state import begin_full_sync, complete_full_sync, current_mode, lock_sync_state
+from tarroitus.services.sync.state import begin_full_sync, complete_full_sync, current_mode, lock_sync_state
 from tarroitus.sierra import SierraClient
 
 tracer = Tracer(auto_patch=False)

@@ -15,7 +15,6 @@ watermark becomes the batch's timestamp. An upload without a timestamp leaves th
 """
 
 import csv
-import io
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,11 +24,18 @@ from typing import Any, Literal
 from aws_lambda_powertools import Tracer
 from sqlalchemy.orm import Session
 
+from tarroitus.domain import SyncMode
 from tarroitus.errors import BadRequestError
-from tarroitus.models import JobState, SyncMode, SyncUpload
+from tarroitus.models import JobState, SyncUpload
 from tarroitus.repositories.item_upserts import ItemStage, StagedRowError
-from tarroitus.services.item_mapping import ItemRow, LegacyRows, RowError, legacy_columns
-from tarroitus.services.sync_state import begin_full_sync, complete_full_sync, current_mode, lock_sync_state
+from tarroitus.services.sync.item_mapping import LegacyRows, RowError, legacy_columns
+from tarroitus.services.sync.state import (
+    begin_full_sync,
+    check_sync_timestamp,
+    complete_full_sync,
+    current_mode,
+    lock_sync_state,
+)
 from tarroitus.services.upload_streams import (
     GZIP_MAGIC,
     PARQUET_MAGIC,
@@ -51,15 +57,6 @@ _PARQUET_UNAVAILABLE = "Parquet uploads need the analytics layer; send gzip TSV 
 DEFAULT_INFLATED_LIMIT: int = Settings.model_fields["max_upload_inflated_bytes"].default
 
 tracer = Tracer(auto_patch=False)
-
-
-@dataclass(frozen=True)
-class ParsedUpload:
-    """A whole upload read into item rows: the item columns it writes, its rows, the greatest id as sent."""
-
-    columns: tuple[str, ...]
-    rows: list[ItemRow]
-    max_source_id: int | None
 
 
 @dataclass(frozen=True)
@@ -106,10 +103,6 @@ class LegacyUploadReader:
                 chunk = []
         if chunk:
             yield chunk
-
-    def records(self) -> list[ItemRow]:
-        """Every row as an item row keyed by column."""
-        return [row for _, row in self._mapped(self.rows.record)]
 
     def _mapped[T](self, convert: Callable[[Sequence[object]], T]) -> Iterator[tuple[int, T]]:
         errors: list[dict[str, Any]] = []
@@ -167,14 +160,29 @@ def read_parquet(data: bytes, cap: InflatedSize) -> LegacyUploadReader:
     return LegacyUploadReader(parquet.columns, records, unit="row")
 
 
-def parse_tsv_gzip(data: bytes, *, max_uncompressed_bytes: int) -> ParsedUpload:
-    """A whole gzip TSV batch as item rows."""
-    return _parsed(read_tsv(io.BytesIO(data), InflatedSize(max_uncompressed_bytes)))
-
-
-def parse_parquet(data: bytes, *, max_inflated_bytes: int = DEFAULT_INFLATED_LIMIT) -> ParsedUpload:
-    """A whole Parquet batch as item rows."""
-    return _parsed(read_parquet(data, InflatedSize(max_inflated_bytes)))
+def apply_agent_upload(
+    session: Session,
+    settings: Settings,
+    *,
+    upload: Reader,
+    timestamp: datetime | None,
+    client_id: uuid.UUID,
+    allowed_formats: Sequence[UploadFormat] = ("tsv.gz", "parquet"),
+) -> UploadResult:
+    """A sync agent's upload under the settings' limits: its timestamp checked first, then the batch applied."""
+    if timestamp is not None:
+        check_sync_timestamp(
+            timestamp, now=datetime.now(UTC), max_future_seconds=settings.sync_timestamp_max_future_seconds
+        )
+    return apply_sync_upload(
+        session,
+        upload=upload,
+        timestamp=timestamp,
+        batch_size=settings.full_sync_batch_size,
+        max_inflated_bytes=settings.max_upload_inflated_bytes,
+        client_id=client_id,
+        allowed_formats=allowed_formats,
+    )
 
 
 @tracer.capture_method(capture_response=False)
@@ -231,11 +239,6 @@ def _store(session: Session, reader: LegacyUploadReader) -> None:
             code="bad_upload",
             details=[{reader.unit: exc.position, "column": column, "message": message}],
         ) from exc
-
-
-def _parsed(reader: LegacyUploadReader) -> ParsedUpload:
-    rows = reader.records()
-    return ParsedUpload(columns=reader.columns, rows=rows, max_source_id=reader.max_source_id)
 
 
 def _tsv_records(reader: Any, width: int) -> Iterator[tuple[int, list[str]]]:

@@ -10,7 +10,7 @@ told apart from the parts it accepts (:data:`WRITE_PARTS` is the order they are 
 
 - ``call_number``: ``{"varFields": [<one c field>]}``. The classification goes into the item's first `c` field
   with text (whatever its marcTag: 090, 091, 092 or 099; a field without one carries plain content), the
-  number part replaced and the genre or collection text after it kept (:mod:`tarroitus.services.call_number`);
+  number part replaced and the genre or collection text after it kept (:mod:`tarroitus.services.writeback.call_number`);
   a field without subfield ``a`` gets one in front. An item without a `c` field gets a new one with the
   configured marcTag. Sending the one field replaces the whole `c` group, so the item ends with exactly one
   call number; an item with several `c` fields is written even when the first one is already right.
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Self
 
-from tarroitus.services.call_number import replace_in_marked_text, replace_number_part
+from tarroitus.services.writeback.call_number import replace_in_marked_text, replace_number_part
 from tarroitus.settings import Settings
 
 CALL_NUMBER_FIELD_TAG = "c"
