@@ -9,6 +9,14 @@ class TarroitusError(Exception):
     status_code = 500
     code = "internal_error"
 
+    def __init_subclass__(cls, *, status_code: int | None = None, code: str | None = None, **kwargs: Any) -> None:
+        """A subclass names its HTTP status and machine-readable code in its class line."""
+        super().__init_subclass__(**kwargs)
+        if status_code is not None:
+            cls.status_code = status_code
+        if code is not None:
+            cls.code = code
+
     def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None, code: str | None = None):
         super().__init__(message)
         self.message = message
@@ -17,71 +25,41 @@ class TarroitusError(Exception):
             self.code = code
 
 
-class InvalidInputError(TarroitusError):
+class InvalidInputError(TarroitusError, status_code=422, code="invalid_input"):
     """The request is well-formed but its content is not acceptable."""
 
-    status_code = 422
-    code = "invalid_input"
 
-
-class BadRequestError(TarroitusError):
+class BadRequestError(TarroitusError, status_code=400, code="bad_request"):
     """The request body cannot be read at all (bad gzip, bad CSV, wrong encoding)."""
 
-    status_code = 400
-    code = "bad_request"
 
-
-class AuthenticationError(TarroitusError):
+class AuthenticationError(TarroitusError, status_code=401, code="not_authenticated"):
     """No valid API key: the caller is not known (never says whether a client exists)."""
 
-    status_code = 401
-    code = "not_authenticated"
 
-
-class PermissionDeniedError(TarroitusError):
+class PermissionDeniedError(TarroitusError, status_code=403, code="forbidden"):
     """The caller is known but its role does not allow the operation."""
 
-    status_code = 403
-    code = "forbidden"
 
-
-class NotFoundError(TarroitusError):
+class NotFoundError(TarroitusError, status_code=404, code="not_found"):
     """The record asked for does not exist."""
 
-    status_code = 404
-    code = "not_found"
 
-
-class ConflictError(TarroitusError):
+class ConflictError(TarroitusError, status_code=409, code="conflict"):
     """The operation clashes with the current state (duplicate name, item with no classification...)."""
 
-    status_code = 409
-    code = "conflict"
 
-
-class PayloadTooLargeError(TarroitusError):
+class PayloadTooLargeError(TarroitusError, status_code=413, code="payload_too_large"):
     """The request body exceeds the configured limit."""
 
-    status_code = 413
-    code = "payload_too_large"
 
-
-class TooManyRequestsError(TarroitusError):
+class TooManyRequestsError(TarroitusError, status_code=429, code="too_many_requests"):
     """The caller sent too many requests (e.g. failed authentications) and must wait."""
 
-    status_code = 429
-    code = "too_many_requests"
 
-
-class ServiceUnavailableError(TarroitusError):
+class ServiceUnavailableError(TarroitusError, status_code=503, code="unavailable"):
     """A dependency (the database) is not reachable right now."""
 
-    status_code = 503
-    code = "unavailable"
 
-
-class UpstreamUnavailableError(TarroitusError):
+class UpstreamUnavailableError(TarroitusError, status_code=502, code="sierra_unavailable"):
     """Sierra did not answer usefully after the allowed retries."""
-
-    status_code = 502
-    code = "sierra_unavailable"

@@ -24,11 +24,25 @@ from tarroitus.domain import ClientRole
 from tarroitus.errors import AuthenticationError, PermissionDeniedError
 from tarroitus.repositories.items import ItemRow
 from tarroitus.services.items import BARCODE_PATTERN, KeyedLookup, look_up_barcode_with_key
-from tarroitus.settings import Settings
 
 _BARCODE = re.compile(BARCODE_PATTERN)
 #: The ASGI scope key Mangum fills with the Lambda invocation's event.
 LAMBDA_EVENT = "aws.event"
+
+
+class BarcodeRequest:
+    """What a keyed look-up reads from the request besides the key: the path's barcode, and where to look it up."""
+
+    def __init__(
+        self, request: Request, barcode: str, reader: ReaderDep, settings: SettingsDep, limiter: AuthLimiterDep
+    ) -> None:
+        self.request, self.barcode, self.reader, self.settings, self.limiter = (
+            request,
+            barcode,
+            reader,
+            settings,
+            limiter,
+        )
 
 
 class KeyedBarcodeLookup:
@@ -40,43 +54,41 @@ class KeyedBarcodeLookup:
     def __init__(self, role: ClientRole) -> None:
         self.allowed = frozenset({role, ClientRole.ADMIN})
 
-    async def look_up(
-        self, request: Request, reader: ReaderDep, settings: Settings, api_key: str, barcode: str
-    ) -> KeyedLookup:
-        """The caller and the rows; a malformed barcode reads no items (the route answers 422 after the key check)."""
-        wanted = barcode if _BARCODE.fullmatch(barcode) else None
-        pepper = settings.api_key_pepper.get_secret_value()
+    async def look_up(self, asked: BarcodeRequest, api_key: str) -> KeyedLookup:
+        """The caller and the rows; a malformed barcode reads no items (the route answers 422 after the key check).
+
+        A key that matches no active client counts as a failed authentication.
+        """
+        wanted = asked.barcode if _BARCODE.fullmatch(asked.barcode) else None
+        pepper = asked.settings.api_key_pepper.get_secret_value()
 
         def work(connection: Connection) -> KeyedLookup:
             return look_up_barcode_with_key(
                 connection, api_key=api_key, pepper=pepper, barcode=wanted, roles=self.allowed
             )
 
-        if LAMBDA_EVENT in request.scope:
+        if LAMBDA_EVENT in asked.request.scope:
             # Lambda hands an execution environment one request at a time: nothing else waits for this
             # thread, and handing the statement to a worker thread would cost more than running it.
-            return reader(work)
-        return await run_in_threadpool(reader, work)
+            found = asked.reader(work)
+        else:
+            found = await run_in_threadpool(asked.reader, work)
+        if found.caller is None:
+            asked.limiter.refuse_failure(source_of(asked.request), api_key)
+        return found
 
 
 class ItemLookup(KeyedBarcodeLookup):
     """`/api/v1`: the key from `X-API-Key` or `Authorization: Bearer`; 401 for no or a bad key, 403 for the role."""
 
     async def __call__(
-        self,
-        request: Request,
-        barcode: str,
-        reader: ReaderDep,
-        settings: SettingsDep,
-        limiter: AuthLimiterDep,
-        api_key: Annotated[str | None, Depends(presented_key)],
+        self, asked: Annotated[BarcodeRequest, Depends()], api_key: Annotated[str | None, Depends(presented_key)]
     ) -> list[ItemRow]:
         """The barcode's item rows, lowest id first, for a caller with one of the allowed roles."""
         if not api_key:
             raise AuthenticationError("An API key is required (X-API-Key or Authorization: Bearer)")
-        found = await self.look_up(request, reader, settings, api_key, barcode)
+        found = await self.look_up(asked, api_key)
         if found.caller is None:
-            limiter.refuse_failure(source_of(request), api_key)
             raise AuthenticationError("Invalid API key")
         if found.caller.role not in self.allowed:
             raise role_refusal(self.allowed)
@@ -88,19 +100,13 @@ class LegacyItemLookup(KeyedBarcodeLookup):
 
     async def __call__(
         self,
-        request: Request,
-        barcode: str,
-        reader: ReaderDep,
-        settings: SettingsDep,
-        limiter: AuthLimiterDep,
+        asked: Annotated[BarcodeRequest, Depends()],
         x_api_key: Annotated[str | None, Header(alias="x-api-key", include_in_schema=False)] = None,
     ) -> list[ItemRow]:
         """The barcode's item rows, lowest id first, for a caller with one of the allowed roles."""
         if not x_api_key:
             raise PermissionDeniedError(LEGACY_AUTH_FAILURE)
-        found = await self.look_up(request, reader, settings, x_api_key, barcode)
-        if found.caller is None:
-            limiter.refuse_failure(source_of(request), x_api_key)
+        found = await self.look_up(asked, x_api_key)
         if found.caller is None or found.caller.role not in self.allowed:
             raise PermissionDeniedError(LEGACY_AUTH_FAILURE)
         return found.rows

@@ -25,22 +25,9 @@ class LegacyItem(BaseModel):
 
     @classmethod
     def of(cls, found: LegacyItemView) -> "LegacyItem":
-        """The legacy body of an item: its effective classification, and its signum as `shelfmark`."""
-        item = found.item
-        return cls(
-            item_record_id=item.item_record_id,
-            item_number=item.item_number,
-            barcode=item.barcode,
-            bib_number=item.bib_number,
-            best_author=item.best_author,
-            best_title=item.best_title,
-            itype_code_num=item.itype_code_num,
-            item_type_name=item.item_type_name,
-            material_code=item.material_code,
-            material_name=item.material_name,
-            classification=found.classification,
-            shelfmark=found.signum,
-        )
+        """The legacy body of an item: its record's fields, its effective classification, its signum as `shelfmark`."""
+        record = {name: getattr(found.item, name) for name in cls.model_fields if hasattr(found.item, name)}
+        return cls.model_validate({**record, "classification": found.classification, "shelfmark": found.signum})
 
 
 class LegacyUpdated(BaseModel):

@@ -28,7 +28,7 @@ class JobRunPublic(BaseModel):
     started_at: datetime
     finished_at: datetime | None
     outcome: str
-    counts: dict[str, Any] | None
+    counts: dict[str, Any] | None = Field(description="What the run counted (items written, skipped...)")
     error: str | None
 
 

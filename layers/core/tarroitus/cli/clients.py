@@ -21,24 +21,25 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     """Add the clients command and its subcommands."""
     parser = subparsers.add_parser("clients", help="manage API clients", description="Manage API clients.")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    create = actions.add_parser(
+    create = _add_creation(
+        actions,
         "create",
         help="register a client and print its API key once",
         description="Register a client (printer: a label station; sync: the sync agent; admin: an operator) "
         "and print its API key on stdout. The key is not shown again.",
+        name_help="the client's unique name, e.g. the station's",
     )
-    create.add_argument("--name", required=True, help="the client's unique name, e.g. the station's")
     create.add_argument(
         "--role", required=True, choices=[role.value for role in ClientRole], help="what the client may do"
     )
-    create.set_defaults(handler=create_client)
-    create_admin = actions.add_parser(
+    _add_creation(
+        actions,
         "create-admin",
         help="register an admin client and print its API key once (create --role admin)",
         description="Register an admin client and print its API key on stdout. The key is not shown again.",
+        name_help="the client's unique name",
+        role=ClientRole.ADMIN.value,
     )
-    create_admin.add_argument("--name", required=True, help="the client's unique name")
-    create_admin.set_defaults(handler=create_client, role=ClientRole.ADMIN.value)
     listing = actions.add_parser("list", help="list registered clients", description="List registered clients.")
     listing.set_defaults(handler=list_all)
     revoke = actions.add_parser(
@@ -48,6 +49,22 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     )
     revoke.add_argument("--name", required=True, help="the client's name")
     revoke.set_defaults(handler=revoke_named)
+
+
+def _add_creation(
+    actions: "argparse._SubParsersAction[argparse.ArgumentParser]",
+    command: str,
+    *,
+    help: str,
+    description: str,
+    name_help: str,
+    **defaults: str,
+) -> argparse.ArgumentParser:
+    """A subcommand registering a client by `--name` (the other settings of `create_client` in `defaults`)."""
+    parser = actions.add_parser(command, help=help, description=description)
+    parser.add_argument("--name", required=True, help=name_help)
+    parser.set_defaults(handler=create_client, **defaults)
+    return parser
 
 
 def create_client(args: argparse.Namespace) -> int:
