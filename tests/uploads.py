@@ -124,6 +124,7 @@ def _parsed(reader: LegacyUploadReader) -> ParsedUpload:
 
 def _item_row(columns: Sequence[str], values: Sequence[object]) -> ItemRow:
     row: ItemRow = dict(zip(columns, values, strict=True))
-    if isinstance(row.get("main_entry"), str):
-        row["main_entry"] = json.loads(str(row["main_entry"]))
+    payload = row.get("main_entry")
+    if isinstance(payload, bytes):  # jsonb's binary form: a version byte, then the JSON text
+        row["main_entry"] = json.loads(payload[1:])
     return row

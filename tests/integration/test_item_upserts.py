@@ -1,14 +1,17 @@
 """The bulk item upsert: COPY into a temporary table, one INSERT ... ON CONFLICT, only changed rows written."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select, text
+import pytest
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from tarroitus.models import Item
+from tarroitus.repositories import item_upserts
 from tarroitus.repositories.item_upserts import (
     SYNC_COLUMNS,
+    commit_without_flush,
     mark_items_deleted,
     update_bib_columns,
     upsert_items,
@@ -126,3 +129,71 @@ def test_update_bib_columns_rewrites_every_item_of_the_bib(db_session: Session) 
     assert (changed, again) == (2, 0)
     titles = dict(db_session.execute(select(Item.item_record_id, Item.classification)).all())
     assert titles == {41: "85.2", 42: "85.2", 51: "84.2"}
+
+
+def awkward_row(item_record_id: int, title: str) -> dict[str, Any]:
+    """A row with the values a binary COPY must carry exactly: NULLs, empty and non-ASCII text, JSON, zoned times."""
+    helsinki = timezone(timedelta(hours=3))
+    return sync_row(
+        item_record_id,
+        barcode="",
+        best_author=None,
+        best_title=title,
+        call_number='84.2 "LIN"\t\\ Ø',
+        main_entry=[
+            {"marcTag": "245", "ind1": "1", "ind2": "4", "subfields": [{"tag": "a", "content": title}]},
+            {"marcTag": "100", "content": None, "note": 'quote " backslash \\ tab \t', "n": [1, 2.5, True]},
+        ],
+        sierra_created_at=datetime(2001, 2, 3, 4, 5, 6, 789000, tzinfo=helsinki),
+        sierra_updated_at=datetime(2026, 7, 1, 23, 30, tzinfo=helsinki),
+    )
+
+
+def stored(session: Session, item_record_id: int) -> dict[str, Any]:
+    """The synced columns of an item as stored."""
+    item = session.get(Item, item_record_id, populate_existing=True)
+    assert item is not None
+    return {column: getattr(item, column) for column in SYNC_COLUMNS}
+
+
+def test_upsert_items_stores_awkward_values_exactly_as_new_and_as_changed_rows(db_session: Session) -> None:
+    # Given: new keys in ascending order, then the same keys again with other values
+    new_rows = [awkward_row(61, "Мастер и Маргарита"), awkward_row(62, "村上春樹 ½ Œuvre")]
+    changed_rows = [awkward_row(61, "Ērika — ﬁ"), awkward_row(62, "")]
+    # When
+    inserted = upsert_items(db_session, rows=new_rows)
+    first = [stored(db_session, 61), stored(db_session, 62)]
+    updated = upsert_items(db_session, rows=changed_rows)
+    second = [stored(db_session, 61), stored(db_session, 62)]
+    # Then
+    assert (inserted.inserted, updated.updated) == (2, 2)
+    assert first == new_rows
+    assert second == changed_rows
+
+
+def test_upsert_items_merges_rows_when_a_key_appears_after_the_range_check(
+    db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: item 72 exists, but the range check does not see it (as when another transaction inserts it meanwhile)
+    upsert_items(db_session, rows=[sync_row(72, barcode="old")])
+    monkeypatch.setattr(item_upserts, "_no_item_between", lambda cursor, first, last: True)
+    # When
+    counts = upsert_items(db_session, rows=[sync_row(71), sync_row(72, barcode="new"), sync_row(73)])
+    # Then
+    assert (counts.inserted, counts.updated) == (2, 1)
+    barcodes = dict(db_session.execute(select(Item.item_record_id, Item.barcode)).all())
+    assert barcodes == {71: "B71", 72: "new", 73: "B73"}
+
+
+def test_commit_without_flush_applies_to_its_transaction_only(engine: Engine) -> None:
+    # Given
+    show = text("SHOW synchronous_commit")
+    with Session(engine) as session:
+        # When
+        with session.begin():
+            commit_without_flush(session)
+            inside = session.scalar(show)
+        with session.begin():
+            after = session.scalar(show)
+    # Then
+    assert (inside, after) == ("off", "on")

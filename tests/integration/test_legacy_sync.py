@@ -15,7 +15,7 @@ from tarroitus.models import Item, JobState, SyncUpload
 from tarroitus.services.clients import register_client
 from tarroitus.settings import Settings
 from tests.api_helpers import share_session
-from tests.uploads import legacy_row, legacy_tsv_gz
+from tests.uploads import legacy_row, legacy_tsv_gz, shelfmark_json
 
 BATCH_SIZE = 3
 T1 = "2026-11-20T08:00:00+02:00"
@@ -193,3 +193,20 @@ def test_legacy_print_by_the_database_id_the_agent_uploaded(
     assert (response.status_code, response.json()) == (200, {"updated": True})
     item = db_session.get(Item, 1_000_060, populate_existing=True)
     assert item is not None and (item.print_count, item.bib_record_id) == (1, 3_000_060)
+
+
+def test_legacy_sync_stores_the_main_entry_and_text_exactly(agent: TestClient, db_session: Session) -> None:
+    # Given: non-ASCII, quotes, a backslash and a tab in the cells and in the main entry
+    author = 'Достоевский, "Фёдор" \\ Ø\tÅ'
+    rows = [legacy_row(31, best_title="Rikos ja rangaistus — ½", shelfmark_json=shelfmark_json(author))]
+    # When
+    response = post_batch(agent, rows, T1)
+    # Then
+    assert response.json() == {"upserted": 1}
+    item = db_session.get(Item, 31, populate_existing=True)
+    assert item is not None
+    assert item.best_title == "Rikos ja rangaistus — ½"
+    assert item.main_entry == [
+        {"fieldTag": "a", "marcTag": "100", "ind1": "1", "ind2": " ", "subfields": [{"tag": "a", "content": author}]}
+    ]
+    assert item.signum == "DOS"

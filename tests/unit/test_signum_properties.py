@@ -2,11 +2,13 @@
 
 import json
 import string
+import unicodedata
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+from tarroitus.services import signum
 from tarroitus.services.signum import (
     SIGNUM_MARKER,
     ShelfmarkParseError,
@@ -15,6 +17,7 @@ from tarroitus.services.signum import (
     main_entry_text,
     normalise_signum_text,
     parse_shelfmark_json,
+    romanise_cyrillic,
 )
 
 SIGNUM_CHARACTERS = frozenset(string.ascii_uppercase + string.digits + "ÅÄÖÜØÆ")
@@ -132,3 +135,16 @@ def test_parse_shelfmark_json_keeps_every_subfield_in_order(items: list[dict[str
     flattened = [(sub["tag"], sub["content"]) for field in fields for sub in field["subfields"]]
     assert flattened == [(item["tag"], item["content"]) for item in items]
     assert compute_signum(fields)
+
+
+@example("ᲀᲁᲂ")  # Cyrillic letters outside the main block that upper-case into it
+@example("Ꙋ ⷶ")
+@example("Åke Ørsted e\u0301")
+@given(st.text(max_size=30))
+def test_romanise_cyrillic_leaves_text_without_cyrillic_letters_as_the_letter_by_letter_pass_would(text: str) -> None:
+    # Given
+    normalised = unicodedata.normalize("NFC", text)
+    # When
+    romanised = romanise_cyrillic(text)
+    # Then
+    assert romanised == signum._romanised(signum._CYRILLIC_STRESS.sub("", normalised))

@@ -98,6 +98,9 @@ _CYRILLIC_VOWELS = frozenset("АЕЁИОУЫЭЮЯІЇЄ")
 _CYRILLIC_HUSHING = frozenset("ЖЧШЩ")
 # Stress accents are the only combining marks left on Cyrillic letters after NFC (й and ё compose).
 _CYRILLIC_STRESS = re.compile(r"(?<=[\u0400-\u052f])[\u0300-\u036f]+")
+# Every letter SFS 4900 reads is in these blocks or upper-cases into them (U+1C80 to U+0412): text with none
+# of them is left as it is, without the letter-by-letter pass.
+_CYRILLIC = re.compile(r"[\u0400-\u052f\u1c80-\u1c8f\u2de0-\u2dff\ua640-\ua69f]")
 
 _PREVIEW_CHARS = 60
 
@@ -207,7 +210,13 @@ def normalise_signum_text(text: str) -> str:
 
 def romanise_cyrillic(text: str) -> str:
     """Transliterate the Cyrillic letters in text by SFS 4900, leaving other characters as they are."""
-    text = _CYRILLIC_STRESS.sub("", unicodedata.normalize("NFC", text))
+    text = unicodedata.normalize("NFC", text)
+    if _CYRILLIC.search(text) is None:
+        return text
+    return _romanised(_CYRILLIC_STRESS.sub("", text))
+
+
+def _romanised(text: str) -> str:
     upper = "".join(_upper_char(char) for char in text)
     return "".join(_romanise_at(text, upper, index) for index in range(len(text)))
 

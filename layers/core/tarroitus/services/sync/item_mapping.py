@@ -28,7 +28,7 @@ from operator import call, itemgetter
 from typing import Any
 
 from tarroitus.repositories.item_columns import column_limits
-from tarroitus.repositories.item_upserts import BIB_COLUMNS, SYNC_COLUMNS
+from tarroitus.repositories.item_upserts import BIB_COLUMNS, SYNC_COLUMNS, jsonb_payload
 from tarroitus.services.signum import (
     ShelfmarkParseError,
     classification_from_var_fields,
@@ -69,6 +69,7 @@ _INTEGER = re.compile(r"-?[0-9]+")
 _MAX_INT = 2**63 - 1
 #: `\u0000` in JSON text not preceded by an escaping backslash.
 _NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+_SYNC_COLUMN_SET = frozenset(SYNC_COLUMNS)
 #: Distinct main entries a legacy upload keeps parsed (with their signums).
 MAIN_ENTRY_CACHE_SIZE = 4096
 
@@ -175,6 +176,8 @@ def map_item(item: Mapping[str, Any], bib_columns: Mapping[str, Any] | None) -> 
         "sierra_created_at": _as_datetime(item.get("createdDate")),
         "sierra_updated_at": _as_datetime(item.get("updatedDate")),
     }
+    if row.keys() == _SYNC_COLUMN_SET:  # map_bib's columns: the row is complete as it is
+        return row
     return {column: row.get(column) for column in SYNC_COLUMNS}
 
 
@@ -191,9 +194,9 @@ def legacy_columns(header: Sequence[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class MainEntry:
-    """A legacy row's main entry: its varFields as JSON text and the signum computed from them."""
+    """A legacy row's main entry: its varFields as a `jsonb_payload` and the signum computed from them."""
 
-    json: str
+    payload: bytes
     signum: str
 
 
@@ -217,10 +220,10 @@ class LegacyRows:
         self._main_entry = lru_cache(maxsize=MAIN_ENTRY_CACHE_SIZE)(_legacy_main_entry)
 
     def staged(self, cells: Sequence[object]) -> list[object]:
-        """The row's values in `columns` order, the main entry as JSON text (what the item stage takes)."""
+        """The row's values in `columns` order, the main entry as its jsonb payload (what the item stage takes)."""
         values, entry = self._convert(cells)
         if entry is not None:
-            values += (entry.json, entry.signum)
+            values += (entry.payload, entry.signum)
         return values
 
     def _convert(self, cells: Sequence[object]) -> tuple[list[object], MainEntry | None]:
@@ -320,7 +323,7 @@ def _legacy_main_entry(value: str | None) -> MainEntry:
     # json.dumps writes a NUL as the escape \u0000, which JSONB refuses: a literal backslash is written \\.
     if _NUL_ESCAPE.search(text):
         raise RowError("shelfmark_json contains a NUL character", column="shelfmark_json")
-    return MainEntry(text, compute_signum(fields))
+    return MainEntry(jsonb_payload(text), compute_signum(fields))
 
 
 def _text(value: object) -> str | None:

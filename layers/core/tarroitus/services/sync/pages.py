@@ -16,7 +16,13 @@ from aws_lambda_powertools import Logger
 from sqlalchemy.orm import Session
 
 from tarroitus.deadlines import Budget
-from tarroitus.repositories.item_upserts import BIB_COLUMNS, SYNC_COLUMNS, mark_items_deleted, upsert_items
+from tarroitus.repositories.item_upserts import (
+    BIB_COLUMNS,
+    SYNC_COLUMNS,
+    commit_without_flush,
+    mark_items_deleted,
+    upsert_items,
+)
 from tarroitus.services.sync.item_mapping import deletion_of, first_bib_id, is_deleted, map_bib, map_item
 from tarroitus.sierra import ITEM_SYNC_FIELDS, SierraClient
 
@@ -163,7 +169,14 @@ def fetch_bibs(client: SierraClient, entries: Sequence[Entry], counts: SyncCount
 
 
 def store_item_page(session: Session, *, page: ItemPage, counts: SyncCounts) -> None:
-    """Upsert a mapped page (an item without a readable bib keeps its stored bib columns) and mark deletions."""
+    """Upsert a mapped page (an item without a readable bib keeps its stored bib columns) and mark deletions.
+
+    The page's transaction commits without waiting for the disk: a crash can lose only the last pages
+    committed, together with the sync state recorded with them (the full pass's cursor in the same
+    transaction, the changes pass's watermark in a later one that waits), so the next run reads them
+    from Sierra again.
+    """
+    commit_without_flush(session)
     for rows, columns in ((page.with_bib, SYNC_COLUMNS), (page.without_bib, ITEM_ONLY_COLUMNS)):
         if rows:
             result = upsert_items(session, rows=rows, columns=columns)
