@@ -14,7 +14,6 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import asdict
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -75,7 +74,7 @@ def _dry_run(settings: Settings, items: int) -> int:
         previews = preview_writeback(
             session, partial(build_writeback_client, settings), settings=settings, items=items, now=datetime.now(UTC)
         )
-    _print({"dry_run": True, "items": [asdict(preview) for preview in previews]})
+    _print({"dry_run": True, "items": [preview.model_dump() for preview in previews]})
     return EXIT_NOT_WRITTEN if any(preview.error for preview in previews) else 0
 
 

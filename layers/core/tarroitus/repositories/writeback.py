@@ -200,15 +200,9 @@ def schedule_retry(
 
     `written_parts`: the parts Sierra holds after the attempt, when the attempt got to know them.
     """
-    values: dict[str, Any] = {
-        "status": WritebackStatus.QUEUED,
-        "next_attempt_at": next_attempt_at,
-        "last_error_code": error_code,
-        "last_error": error,
-    }
-    if written_parts is not None:
-        values["written_parts"] = list(written_parts)
-    return _finish(session, item_record_id=item_record_id, owner=owner, values=values)
+    values = {"status": WritebackStatus.QUEUED, "next_attempt_at": next_attempt_at}
+    failure = _failure(error_code=error_code, error=error, written_parts=written_parts)
+    return _finish(session, item_record_id=item_record_id, owner=owner, values=values | failure)
 
 
 def dead_letter(
@@ -224,18 +218,19 @@ def dead_letter(
 ) -> bool:
     """Move the row to the dead letters with its last error and the parts Sierra refused; False when no longer ours.
 
-    `written_parts`: the parts Sierra holds after the attempt, when the attempt got to know them.
+    `written_parts` as for `schedule_retry`.
     """
-    values: dict[str, Any] = {
-        "status": WritebackStatus.DEAD,
-        "completed_at": now,
-        "last_error_code": error_code,
-        "last_error": error,
-        "refused_parts": list(refused_parts),
-    }
+    values = {"status": WritebackStatus.DEAD, "completed_at": now, "refused_parts": list(refused_parts)}
+    failure = _failure(error_code=error_code, error=error, written_parts=written_parts)
+    return _finish(session, item_record_id=item_record_id, owner=owner, values=values | failure)
+
+
+def _failure(*, error_code: int | None, error: str, written_parts: Sequence[str] | None) -> dict[str, Any]:
+    """The columns a failed attempt sets: its error, and the parts Sierra holds when the attempt got to know them."""
+    failure: dict[str, Any] = {"last_error_code": error_code, "last_error": error}
     if written_parts is not None:
-        values["written_parts"] = list(written_parts)
-    return _finish(session, item_record_id=item_record_id, owner=owner, values=values)
+        failure["written_parts"] = list(written_parts)
+    return failure
 
 
 def release_claims(session: Session, *, owner: str, item_record_ids: Sequence[int]) -> int:

@@ -16,6 +16,7 @@ from aws_lambda_powertools import Tracer
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from tarroitus import keyset
 from tarroitus.domain import ClientRole
 from tarroitus.errors import InvalidInputError, NotFoundError
 from tarroitus.repositories import items as items_repository
@@ -274,9 +275,13 @@ def get_item(session: Session, *, item_id: int, width: int = LABEL_WIDTH) -> Ite
 @tracer.capture_method(capture_response=False)
 def list_items(session: Session, *, filters: ItemFilter, after: int | None, limit: int) -> ItemPage:
     """A page of items for operators, by item id; pass the page's `next_after` to get the next one."""
-    rows = items_repository.list_items(session, filters=filters, after=after, limit=limit + 1)
-    page = [describe_item(row) for row in rows[:limit]]
-    return ItemPage(items=page, next_after=page[-1].item_id if len(rows) > limit else None)
+    page = keyset.read_page(
+        lambda start, count: items_repository.list_items(session, filters=filters, after=start, limit=count),
+        after=after,
+        limit=limit,
+        key=lambda row: row.item.item_record_id,
+    )
+    return ItemPage(items=[describe_item(row) for row in page.rows], next_after=page.next_after)
 
 
 @tracer.capture_method(capture_response=False)

@@ -37,6 +37,7 @@ from typing import Any, Self, TypedDict, Unpack, cast
 import httpx
 from pydantic import SecretStr
 
+from tarroitus import keyset
 from tarroitus.settings import Settings
 
 from .errors import (
@@ -299,12 +300,13 @@ class SierraClient:
         self, start_id: int, limit: int = MAX_LIMIT, **filters: Unpack[ItemFilters]
     ) -> Iterator[ItemPage]:
         """Pages of items with id >= start_id, by keyset (`id=[last+1,]`), until a short page."""
-        next_id: int | None = start_id
-        while next_id is not None:
-            page = self.list_items(id_range_start=next_id, limit=limit, **filters)
-            if page.entries:
-                yield page
-            next_id = page.entries[-1].int_id + 1 if len(page.entries) >= limit else None
+        return keyset.iter_pages(
+            lambda after: self.list_items(id_range_start=after + 1, limit=limit, **filters),
+            after=start_id - 1,
+            limit=limit,
+            rows=lambda page: page.entries,
+            key=lambda item: item.int_id,
+        )
 
     def get_item(self, item_id: int | str, fields: str = ITEM_FIELDS) -> SierraItem:
         """One item by id (all fields the writeback needs); raises `SierraNotFoundError` when it does not exist."""

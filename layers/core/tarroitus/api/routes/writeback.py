@@ -3,7 +3,7 @@
 import time
 from datetime import UTC, datetime
 from functools import partial
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -12,8 +12,14 @@ from tarroitus.api.auth import AdminClient
 from tarroitus.api.deps import SessionDep, SettingsDep
 from tarroitus.api.schemas import error_responses
 from tarroitus.jobs.sierra_connection import build_sierra_client
-from tarroitus.services.writeback.dry_run import preview_writeback
-from tarroitus.services.writeback.queue import MAX_RETRY_IDS, read_writeback_status, retry_dead_letters
+from tarroitus.services.writeback.dry_run import WritebackPreview, preview_writeback
+from tarroitus.services.writeback.queue import (
+    MAX_RETRY_IDS,
+    LastRun,
+    QueueDepth,
+    read_writeback_status,
+    retry_dead_letters,
+)
 
 #: The most items one dry run through the API reads from Sierra, and how long it may take (the HTTP API
 #: gives up after 30 s; the command line reads more).
@@ -63,30 +69,17 @@ class WritebackFailure(BaseModel):
     refused_parts: list[WritePart] = Field(description="Parts Sierra refused in this attempt")
 
 
-class WritebackRun(BaseModel):
+class WritebackRun(LastRun):
     """The newest writeback run and its counts (written, skipped_as_done, retried, dead_lettered...)."""
 
     model_config = ConfigDict(from_attributes=True)
 
-    started_at: datetime | None
-    completed_at: datetime | None
-    outcome: str | None
-    counts: dict[str, int]
-    error: str | None
 
-
-class WritebackStatusPublic(BaseModel):
+class WritebackStatusPublic(QueueDepth):
     """Queue depth (due now or waiting for a retry), items in flight, done, dead letters, recent failures."""
 
     model_config = ConfigDict(from_attributes=True)
 
-    queued: int
-    due: int
-    waiting_retry: int
-    in_progress: int
-    done: int
-    dead: int
-    oldest_queued_at: datetime | None
     dead_letters: list[WritebackDeadLetter]
     recent_failures: list[WritebackFailure]
     last_run: WritebackRun | None
@@ -129,19 +122,10 @@ def create_writeback_retry(session: SessionDep, _admin: AdminClient, body: Write
     return WritebackRetryPublic(requeued=result.requeued, requeued_count=len(result.requeued), not_dead=result.not_dead)
 
 
-class WritebackPreviewPublic(BaseModel):
+class WritebackPreviewPublic(WritebackPreview):
     """One queued item as the writeback would write it: the call number now, the PUT body, the call number after."""
 
     model_config = ConfigDict(from_attributes=True)
-
-    item_record_id: int
-    classification: str
-    queued_at: datetime
-    attempts: int
-    current_call_number: str | None = Field(description="As Sierra's callNumber shows it, e.g. |a84.2 HEI")
-    put_body: dict[str, Any] | None = Field(description="What would be sent; null when Sierra already has it all")
-    resulting_call_number: str | None
-    error: str | None = Field(description="Why the item could not be planned (missing or deleted in Sierra...)")
 
 
 class WritebackDryRunPublic(BaseModel):

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from tarroitus.errors import ServiceUnavailableError
@@ -34,18 +34,20 @@ if TYPE_CHECKING:
 MAX_DRY_RUN_ITEMS = 500
 
 
-@dataclass(frozen=True)
-class WritebackPreview:
-    """One queued item: its call number in Sierra now, the PUT body the writeback would send, and the result."""
+class WritebackPreview(BaseModel):
+    """One queued item: its call number in Sierra now, the PUT body the writeback would send, and the result;
+    the REST schema extends it."""
+
+    model_config = ConfigDict(frozen=True)
 
     item_record_id: int
     classification: str
     queued_at: datetime
     attempts: int
-    current_call_number: str | None
-    put_body: dict[str, Any] | None
+    current_call_number: str | None = Field(description="As Sierra's callNumber shows it, e.g. |a84.2 HEI")
+    put_body: dict[str, Any] | None = Field(description="What would be sent; null when Sierra already has it all")
     resulting_call_number: str | None
-    error: str | None = None
+    error: str | None = Field(description="Why the item could not be planned (missing or deleted in Sierra...)")
 
 
 def preview_writeback(
@@ -84,9 +86,10 @@ def _previews(
             current_call_number=None,
             put_body=None,
             resulting_call_number=None,
+            error=None,
         )
         if deadline is not None and time.monotonic() >= deadline:
-            previews.append(replace(preview, error="Not read: the dry run's time ran out"))
+            previews.append(preview.model_copy(update={"error": "Not read: the dry run's time ran out"}))
             continue
         try:
             previews.append(_planned(sierra, preview, options))
@@ -107,10 +110,11 @@ def _planned(sierra: SierraClient, preview: WritebackPreview, options: Writeback
     except (SierraAuthError, SierraUnavailableError):
         raise
     except (SierraError, UnwritableItemError) as exc:
-        return replace(preview, error=str(exc))
-    return replace(
-        preview,
-        current_call_number=plan.current_call_number,
-        put_body=None if plan.done else plan.body(),
-        resulting_call_number=plan.resulting_call_number,
+        return preview.model_copy(update={"error": str(exc)})
+    return preview.model_copy(
+        update={
+            "current_call_number": plan.current_call_number,
+            "put_body": None if plan.done else plan.body(),
+            "resulting_call_number": plan.resulting_call_number,
+        }
     )

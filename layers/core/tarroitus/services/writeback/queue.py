@@ -42,6 +42,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Tracer
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -187,9 +188,10 @@ class _Run:
     maintenance: SierraMaintenanceError | None = None
 
 
-@dataclass(frozen=True)
-class LastRun:
-    """The newest writeback run (still running when `completed_at` is None)."""
+class LastRun(BaseModel):
+    """The newest writeback run (still running when `completed_at` is None); the REST schema extends it."""
+
+    model_config = ConfigDict(frozen=True)
 
     started_at: datetime | None
     completed_at: datetime | None
@@ -198,9 +200,10 @@ class LastRun:
     error: str | None
 
 
-@dataclass(frozen=True)
-class WritebackStatusReport:
-    """The queue at a glance: depth, in flight, dead letters and the latest failures with Sierra's errors."""
+class QueueDepth(BaseModel):
+    """The queue's rows by state; the REST schema of the queue's status extends it."""
+
+    model_config = ConfigDict(frozen=True)
 
     queued: int
     due: int
@@ -209,6 +212,13 @@ class WritebackStatusReport:
     done: int
     dead: int
     oldest_queued_at: datetime | None
+
+
+class WritebackStatusReport(QueueDepth):
+    """The queue at a glance: depth, in flight, dead letters and the latest failures with Sierra's errors."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     dead_letters: Sequence[queue.DeadLetter]
     recent_failures: Sequence[WritebackAttempt]
     last_run: LastRun | None
@@ -555,15 +565,7 @@ def _record(run: _Run, results: Sequence[_Result]) -> None:
 def _record_success(run: _Run, session: Session, result: _Result, now: datetime) -> None:
     entry, written = result.entry, result.written
     assert written is not None
-    queue.add_attempt(
-        session,
-        item_record_id=entry.item_record_id,
-        attempted_at=result.started_at,
-        outcome=result.outcome,
-        classification=entry.classification,
-        duration_ms=result.duration_ms,
-        written_parts=written.landed,
-    )
+    _add_attempt(session, result, result.outcome)
     queue.mark_done(
         session,
         item_record_id=entry.item_record_id,
@@ -599,7 +601,7 @@ def _record_failure(run: _Run, session: Session, result: _Result, error: Excepti
     if not failure.retryable or entry.attempts >= run.settings.sierra_update_max_attempts:
         _dead_letter(run, session, result, failure, now)
         return
-    _add_failed_attempt(session, result, OUTCOME_RETRYING, failure)
+    _add_attempt(session, result, OUTCOME_RETRYING, failure)
     run.counts.retried += 1
     delay = retry_delay(entry.attempts, base_seconds=run.settings.sierra_update_backoff_base_seconds)
     queue.schedule_retry(
@@ -618,7 +620,7 @@ def _dead_letter(
 ) -> None:
     """Record the attempt and move the item to the dead letters, with the parts written and refused."""
     entry = result.entry
-    _add_failed_attempt(session, result, OUTCOME_DEAD_LETTERED, failure, refused)
+    _add_attempt(session, result, OUTCOME_DEAD_LETTERED, failure, refused)
     run.counts.dead_lettered += 1
     queue.dead_letter(
         session,
@@ -654,18 +656,19 @@ def _report_dead_letter(
     )
 
 
-def _add_failed_attempt(
-    session: Session, result: _Result, outcome: str, failure: _Failure, refused: Sequence[str] = ()
+def _add_attempt(
+    session: Session, result: _Result, outcome: str, failure: _Failure | None = None, refused: Sequence[str] = ()
 ) -> None:
+    """Record the attempt: its outcome, the parts it landed and those Sierra refused, and its failure if it failed."""
     queue.add_attempt(
         session,
         item_record_id=result.entry.item_record_id,
         attempted_at=result.started_at,
         outcome=outcome,
         classification=result.entry.classification,
-        http_status=failure.http_status,
-        sierra_code=failure.sierra_code,
-        error=failure.message,
+        http_status=None if failure is None else failure.http_status,
+        sierra_code=None if failure is None else failure.sierra_code,
+        error=None if failure is None else failure.message,
         duration_ms=result.duration_ms,
         written_parts=result.landed,
         refused_parts=refused,
