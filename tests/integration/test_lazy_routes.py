@@ -2,7 +2,6 @@
 
 import threading
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from fastapi.routing import iter_route_contexts
@@ -77,45 +76,31 @@ def test_first_request_under_a_lazy_prefix_is_answered_as_with_every_group_loade
     query: dict[str, str] | None,
     role: ClientRole | None,
 ) -> None:
-    # Given: an app whose group under `path` is not loaded, and one with every group loaded (as built eagerly)
-    lazy, eager = build_app(), build_app()
+    # Given: apps whose group under `path` is not loaded, called directly and through Mangum with an API
+    # Gateway v2 event as in the API Lambda, and the same app with every group loaded (as if built eagerly)
+    lazy, lazy_behind_mangum, eager = build_app(), build_app(), build_app()
     eager.load_route_groups()
     group = next(group for group in lazy.route_groups if group.serves(path))
-    assert not any(group.serves(loaded) for loaded in loaded_paths(lazy))
-    request: dict[str, Any] = {"params": query, "headers": headers_for(keys, role), "follow_redirects": False}
+    assert not any(group.serves(loaded) for loaded in loaded_paths(lazy) | loaded_paths(lazy_behind_mangum))
+    headers = headers_for(keys, role)
+    event = http_api_event(method, path, query=query, headers=headers)
     # When
     with TestClient(lazy, raise_server_exceptions=False) as first, TestClient(eager) as reference:
-        answer = first.request(method, path, **request)
-        expected = reference.request(method, path, **request)
-    # Then: the same answer, and the group is now loaded
+        answer = first.request(method, path, params=query, headers=headers, follow_redirects=False)
+        expected = reference.request(method, path, params=query, headers=headers, follow_redirects=False)
+    answer_through_mangum = Mangum(lazy_behind_mangum, lifespan="off")(event, FakeLambdaContext())
+    expected_through_mangum = Mangum(eager, lifespan="off")(event, FakeLambdaContext())
+    # Then: the same answers, and the group is now loaded
     assert (answer.status_code, answer.headers.get("location"), answer.content) == (
         expected.status_code,
         expected.headers.get("location"),
         expected.content,
     )
+    assert answer_through_mangum["statusCode"] == expected_through_mangum["statusCode"] == expected.status_code
+    assert answer_through_mangum["headers"].get("location") == expected_through_mangum["headers"].get("location")
+    assert response_json(answer_through_mangum) == response_json(expected_through_mangum)
     assert any(group.serves(loaded) for loaded in loaded_paths(lazy))
-
-
-@pytest.mark.parametrize(("method", "path", "query", "role"), FIRST_REQUESTS, ids=REQUEST_IDS)
-def test_first_request_through_mangum_is_answered_as_with_every_group_loaded(
-    build_app: Callable[[], LazyRoutesApp],
-    keys: dict[ClientRole, str],
-    method: str,
-    path: str,
-    query: dict[str, str] | None,
-    role: ClientRole | None,
-) -> None:
-    # Given: the app behind Mangum, as in the API Lambda, and the same app with every group loaded
-    lazy, eager = build_app(), build_app()
-    eager.load_route_groups()
-    event = http_api_event(method, path, query=query, headers=headers_for(keys, role))
-    # When
-    answer = Mangum(lazy, lifespan="off")(event, FakeLambdaContext())
-    expected = Mangum(eager, lifespan="off")(event, FakeLambdaContext())
-    # Then
-    assert answer["statusCode"] == expected["statusCode"]
-    assert answer["headers"].get("location") == expected["headers"].get("location")
-    assert response_json(answer) == response_json(expected)
+    assert any(group.serves(loaded) for loaded in loaded_paths(lazy_behind_mangum))
 
 
 def test_every_route_of_a_lazy_group_is_under_its_prefix(local_settings: Settings) -> None:
