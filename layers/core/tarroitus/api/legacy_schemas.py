@@ -6,21 +6,13 @@ from pydantic import BaseModel, create_model
 
 from tarroitus.repositories.items import ItemRecord
 from tarroitus.services.items import LegacyItemView
+from tarroitus.services.sync.item_mapping import LEGACY_UPLOAD_COLUMNS
 
-LEGACY_RECORD_FIELDS = (
-    "item_record_id",
-    "item_number",
-    "barcode",
-    "bib_number",
-    "best_author",
-    "best_title",
-    "itype_code_num",
-    "item_type_name",
-    "material_code",
-    "material_name",
-    "classification",
+LEGACY_RECORD_FIELDS = tuple(
+    column for column in LEGACY_UPLOAD_COLUMNS if column not in {"bib_record_id", "shelfmark_json"}
 )
-"""The item record's fields the legacy answer carries, under their record names, in the order stations read them."""
+"""The item's fields the legacy answer carries: the legacy protocol's item, as its sync agent uploads it, less the
+bib record id (stations never saw it) and the main entry (the answer holds the signum computed from it instead)."""
 
 
 class LegacyItemAnswer(BaseModel):
