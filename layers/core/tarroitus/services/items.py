@@ -208,35 +208,29 @@ def describe_item(row: ItemRow, *, width: int = LABEL_WIDTH) -> ItemView:
     printed_by = (
         None if item.last_printed_by is None else PrintedBy(id=item.last_printed_by, name=row.last_printed_by_name)
     )
-    return ItemView(
-        item_id=item.item_record_id,
-        item_number=item.item_number,
-        barcode=item.barcode,
-        bib_id=item.bib_record_id,
-        bib_number=item.bib_number,
-        title=item.best_title,
-        author=item.best_author,
-        item_type_code=item.itype_code_num,
-        item_type_name=item.item_type_name,
-        material_code=item.material_code,
-        material_name=item.material_name,
-        location_code=item.location_code,
-        call_number=item.call_number,
-        classification=classification_of(item),
-        signum=signum_of(item),
-        label=LabelView(line=line, width=width, printable=line is not None and not item.deleted),
-        label_state=LabelStateView(
-            state=LabelState.PRINTED if item.print_count > 0 else LabelState.NEVER_PRINTED,
-            print_count=item.print_count,
-            last_printed_at=item.last_printed_at,
-            last_printed_by=printed_by,
-            last_printed_classification=item.last_printed_classification,
-            last_printed_signum=item.last_printed_signum,
-        ),
-        reprint_needed=item.reprint_needed,
-        writeback=writeback_view_of(entry),
-        suppressed=item.suppressed,
-        deleted=item.deleted,
+    record = asdict(item)
+    label_state = LabelStateView.model_validate(
+        {
+            **record,
+            "state": LabelState.PRINTED if item.print_count > 0 else LabelState.NEVER_PRINTED,
+            "last_printed_by": printed_by,
+        }
+    )
+    # The record's fields the view shows under their own names are taken by name; the others are named here.
+    return ItemView.model_validate(
+        {
+            **record,
+            "item_id": item.item_record_id,
+            "bib_id": item.bib_record_id,
+            "title": item.best_title,
+            "author": item.best_author,
+            "item_type_code": item.itype_code_num,
+            "classification": classification_of(item),
+            "signum": signum_of(item),
+            "label": LabelView(line=line, width=width, printable=line is not None and not item.deleted),
+            "label_state": label_state,
+            "writeback": writeback_view_of(entry),
+        }
     )
 
 
