@@ -234,18 +234,6 @@ class EtlPartition(Base):
     written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class AnalyticsPrintsDaily(Base):
-    """Labels printed per UTC day and client."""
-
-    __tablename__ = "analytics_prints_daily"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    day: Mapped[date] = mapped_column(Date, index=True)
-    client_id: Mapped[uuid.UUID | None] = mapped_column()
-    client_name: Mapped[str | None] = mapped_column(String(120))
-    labels: Mapped[int] = mapped_column(Integer)
-
-
 class AnalyticsProgress(Base):
     """Items in the collection, labelled and written back, per location and item type."""
 

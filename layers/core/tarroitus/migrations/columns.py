@@ -34,3 +34,15 @@ def timestamp_of_insert(name: str) -> sa.Column[datetime]:
 def count(name: str) -> sa.Column[int]:
     """An `integer` that is never null."""
     return sa.Column(name, sa.Integer(), nullable=False)
+
+
+def create_analytics_prints_daily() -> None:
+    """Labels printed per UTC day and client: created by 0002, dropped by 0006 (and made again by its downgrade)."""
+    create_table_keyed_by_id(
+        "analytics_prints_daily",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("client_id", sa.Uuid(), nullable=True),
+        sa.Column("client_name", sa.String(length=120), nullable=True),
+        count("labels"),
+    )
+    op.create_index(op.f("ix_analytics_prints_daily_day"), "analytics_prints_daily", ["day"], unique=False)

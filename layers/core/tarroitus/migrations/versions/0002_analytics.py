@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from alembic import op
 
-from tarroitus.migrations.columns import count, create_table_keyed_by_id
+from tarroitus.migrations.columns import count, create_analytics_prints_daily, create_table_keyed_by_id
 
 revision = "0002"
 down_revision = "0001"
@@ -22,14 +22,7 @@ def upgrade() -> None:
         sa.Column("written_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("table_name", "dt"),
     )
-    create_table_keyed_by_id(
-        "analytics_prints_daily",
-        sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("client_id", sa.Uuid(), nullable=True),
-        sa.Column("client_name", sa.String(length=120), nullable=True),
-        count("labels"),
-    )
-    op.create_index(op.f("ix_analytics_prints_daily_day"), "analytics_prints_daily", ["day"], unique=False)
+    create_analytics_prints_daily()
     create_table_keyed_by_id(
         "analytics_progress",
         sa.Column("location_code", sa.String(length=16), nullable=True),
