@@ -83,34 +83,25 @@ DateTimeRange = tuple[datetime | None, datetime | None]
 DateRange = tuple[date | None, date | None]
 
 
-class ItemQuery(TypedDict, total=False):
+class BibQuery(TypedDict, total=False):
+    """Every `list_bibs_raw` keyword; items are listed with these and two more (`ItemQuery`)."""
+
+    id_range_start: int
+    id_range_end: int
+    ids: Sequence[int | str]
+    updated_between: DateTimeRange
+    deleted_between: DateRange
+    deleted: bool
+    fields: str
+    limit: int
+    offset: int
+
+
+class ItemQuery(BibQuery, total=False):
     """Every `list_items_raw` keyword."""
 
-    id_range_start: int
-    id_range_end: int
-    ids: Sequence[int | str]
-    updated_between: DateTimeRange
     created_between: DateTimeRange
-    deleted_between: DateRange
-    deleted: bool
     suppressed: bool
-    fields: str
-    limit: int
-    offset: int
-
-
-class BibQuery(TypedDict, total=False):
-    """Every `list_bibs_raw` keyword."""
-
-    id_range_start: int
-    id_range_end: int
-    ids: Sequence[int | str]
-    updated_between: DateTimeRange
-    deleted_between: DateRange
-    deleted: bool
-    fields: str
-    limit: int
-    offset: int
 
 
 def format_datetime(value: datetime) -> str:
@@ -242,48 +233,17 @@ class SierraClient:
 
     # Items
 
-    def list_items(
-        self,
-        *,
-        id_range_start: int | None = None,
-        id_range_end: int | None = None,
-        ids: Sequence[int | str] | None = None,
-        updated_between: DateTimeRange | None = None,
-        created_between: DateTimeRange | None = None,
-        deleted_between: DateRange | None = None,
-        deleted: bool | None = None,
-        suppressed: bool | None = None,
-        fields: str = ITEM_SYNC_FIELDS,
-        limit: int = MAX_LIMIT,
-        offset: int | None = None,
-    ) -> ItemPage:
+    def list_items(self, **query: Unpack[ItemQuery]) -> ItemPage:
         """One page of `GET /items` as models (404/107 -> an empty page).
 
         With `ids`, every existing item of the list is returned (fetched in chunks of ID_CHUNK_SIZE and
         merged; `limit`/`offset` do not apply).
         """
-        bodies = self._list_bodies(
-            "/items",
-            ids,
-            _list_params(
-                id_range=(id_range_start, id_range_end),
-                updated_between=updated_between,
-                created_between=created_between,
-                deleted_between=deleted_between,
-                deleted=deleted,
-                suppressed=suppressed,
-                fields=fields,
-                limit=limit,
-                offset=offset,
-            ),
-        )
-        return _merge_pages(bodies)
+        return _merge_pages(self._list_bodies("/items", query, ITEM_SYNC_FIELDS))
 
     def list_items_raw(self, **query: Unpack[ItemQuery]) -> ItemPageJson:
         """`list_items` without validation: Sierra's JSON as dicts (the fast path for bulk sync)."""
-        ids = query.pop("ids", None)
-        bodies = self._list_bodies("/items", ids, _list_params(**_split_range(query), default_fields=ITEM_SYNC_FIELDS))
-        return cast(ItemPageJson, _merge_raw(bodies))
+        return cast(ItemPageJson, _merge_raw(self._list_bodies("/items", query, ITEM_SYNC_FIELDS)))
 
     def get_item(self, item_id: int | str, fields: str = ITEM_FIELDS) -> SierraItem:
         """One item by id (all fields the writeback needs); raises `SierraNotFoundError` when it does not exist."""
@@ -298,14 +258,14 @@ class SierraClient:
 
     def list_bibs_raw(self, **query: Unpack[BibQuery]) -> BibPageJson:
         """One page of `GET /bibs` as Sierra's JSON, as dicts (404/107 -> an empty page); `ids` as for `list_items`."""
-        ids = query.pop("ids", None)
-        bodies = self._list_bodies("/bibs", ids, _list_params(**_split_range(query), default_fields=BIB_FIELDS))
-        return cast(BibPageJson, _merge_raw(bodies))
+        return cast(BibPageJson, _merge_raw(self._list_bodies("/bibs", query, BIB_FIELDS)))
 
     # Plumbing
 
-    def _list_bodies(self, path: str, ids: Sequence[int | str] | None, params: dict[str, str]) -> list[bytes]:
+    def _list_bodies(self, path: str, query: BibQuery, default_fields: str) -> list[bytes]:
         """Raw bodies of a listing: one request, or one per chunk of an id list; 404/107 answers are skipped."""
+        ids = query.pop("ids", None)
+        params = _list_params(**_split_range(query), default_fields=default_fields)
         if ids is None:
             requests = [params]
         else:

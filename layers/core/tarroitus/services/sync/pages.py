@@ -7,7 +7,7 @@ stored page.
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -60,16 +60,7 @@ class SyncCounts:
 
     def as_dict(self) -> dict[str, int]:
         """The counters (no timing), for the job run record."""
-        return {
-            "pages": self.pages,
-            "items_read": self.items_read,
-            "bibs_read": self.bibs_read,
-            "inserted": self.inserted,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "deleted": self.deleted,
-            "bib_items_updated": self.bib_items_updated,
-        }
+        return {name: value for name, value in asdict(self).items() if name != "started"}
 
     def items_per_second(self) -> float:
         """Items read per second since the run started."""
