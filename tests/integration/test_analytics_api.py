@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tarroitus.domain import ClientRole
-from tarroitus.models import AnalyticsPrintsDaily, AnalyticsWritebackDaily, AnalyticsWritebackError, LabelEvent
+from tarroitus.models import AnalyticsWritebackDaily, AnalyticsWritebackError, LabelEvent, WritebackAttempt
 from tarroitus.services.analytics import refresh_aggregates
 from tarroitus.services.clients import register_client
 from tarroitus.settings import Settings
@@ -217,11 +217,13 @@ def test_read_classifications_equals_sql_distribution(
 def test_refresh_aggregates_from_a_day_equals_a_full_refresh(
     db_session: Session, seeded: analytics_data.SeededData
 ) -> None:
-    # Given a refresh, then prints and attempts on a later day
+    # Given a refresh, then attempts on a later day
     later = analytics_data.FIRST_DAY + timedelta(days=10)
     for item in seeded.items[:4]:
         db_session.add(
-            LabelEvent(item_record_id=item.item_record_id, classification="84.2", signum="K", printed_at=later)
+            WritebackAttempt(
+                item_record_id=item.item_record_id, attempted_at=later, outcome="failed_retrying", http_status=500
+            )
         )
     db_session.flush()
     # When only the days from `later` on are recomputed
@@ -230,12 +232,11 @@ def test_refresh_aggregates_from_a_day_equals_a_full_refresh(
     refresh_aggregates(db_session, since=None)
     # Then
     assert incremental == _daily_tables(db_session)
-    assert (later.date(), 4) in {(day, labels) for day, _, labels in incremental["prints"]}
+    assert (later.date(), 4) in set(incremental["writebacks"])
 
 
 def _daily_tables(session: Session) -> dict[str, list[tuple[Any, ...]]]:
     queries = {
-        "prints": select(AnalyticsPrintsDaily.day, AnalyticsPrintsDaily.client_name, AnalyticsPrintsDaily.labels),
         "writebacks": select(AnalyticsWritebackDaily.day, AnalyticsWritebackDaily.failed),
         "errors": select(
             AnalyticsWritebackError.day, AnalyticsWritebackError.sierra_code, AnalyticsWritebackError.failures

@@ -27,24 +27,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tarroitus.db import Base
 from tarroitus.domain import ClientRole, SyncMode, WritebackStatus
+from tarroitus.migrations.generated_columns import REPRINT_NEEDED_0005
 
 
 def _enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
     return Enum(enum_class, name=name, values_callable=lambda members: [member.value for member in members])
-
-
-#: An item needs a reprint when the label on the book (its last print) no longer shows the classification or
-#: signum it would be printed with now. Only printed, live items with a classification to print qualify. The
-#: classification is the override, else the bib's 097, blank counting as none; a missing signum prints as the
-#: marker "***" (services.signum.SIGNUM_MARKER; every sync source stores a signum with its main entry).
-#: PostgreSQL recomputes it whenever a row is written (sync, override, print), so it cannot drift.
-REPRINT_NEEDED_SQL = (
-    "print_count > 0 AND NOT deleted"
-    " AND COALESCE(NULLIF(btrim(classification_override), ''), NULLIF(btrim(classification), '')) IS NOT NULL"
-    " AND (COALESCE(NULLIF(btrim(classification_override), ''), NULLIF(btrim(classification), ''))"
-    " IS DISTINCT FROM NULLIF(btrim(last_printed_classification), '')"
-    " OR COALESCE(NULLIF(btrim(signum), ''), '***') IS DISTINCT FROM NULLIF(btrim(last_printed_signum), ''))"
-)
 
 
 class Item(Base):
@@ -85,7 +72,12 @@ class Item(Base):
     last_printed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"))
     last_printed_classification: Mapped[str | None] = mapped_column(Text)
     last_printed_signum: Mapped[str | None] = mapped_column(String(8))
-    reprint_needed: Mapped[bool] = mapped_column(Boolean, Computed(REPRINT_NEEDED_SQL, persisted=True))
+    # An item needs a reprint when the label on the book (its last print) no longer shows the classification or
+    # signum it would be printed with now. Only printed, live items with a classification to print qualify. The
+    # classification is the override, else the bib's 097, blank counting as none; a missing signum prints as the
+    # marker "***" (services.signum.SIGNUM_MARKER; every sync source stores a signum with its main entry).
+    # PostgreSQL recomputes it whenever a row is written (sync, override, print), so it cannot drift.
+    reprint_needed: Mapped[bool] = mapped_column(Boolean, Computed(REPRINT_NEEDED_0005, persisted=True))
 
 
 class Client(Base):
@@ -240,18 +232,6 @@ class EtlPartition(Base):
     manifest_key: Mapped[str] = mapped_column(Text)
     run_token: Mapped[str] = mapped_column(String(64))
     written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class AnalyticsPrintsDaily(Base):
-    """Labels printed per UTC day and client."""
-
-    __tablename__ = "analytics_prints_daily"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    day: Mapped[date] = mapped_column(Date, index=True)
-    client_id: Mapped[uuid.UUID | None] = mapped_column()
-    client_name: Mapped[str | None] = mapped_column(String(120))
-    labels: Mapped[int] = mapped_column(Integer)
 
 
 class AnalyticsProgress(Base):

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from tarroitus.db import Base
 from tarroitus.models import (
     AnalyticsClassification,
-    AnalyticsPrintsDaily,
     AnalyticsProgress,
     AnalyticsStationThroughput,
     AnalyticsWritebackDaily,
@@ -94,14 +93,6 @@ class _Aggregate:
 
 
 _AGGREGATES = (
-    _Aggregate(
-        AnalyticsPrintsDaily,
-        "INSERT INTO analytics_prints_daily (day, client_id, client_name, labels)"
-        " SELECT (e.printed_at AT TIME ZONE 'UTC')::date, e.client_id, c.name, count(*)"
-        " FROM label_events e LEFT JOIN clients c ON c.id = e.client_id WHERE {since}"
-        " GROUP BY 1, 2, 3",
-        event_time="e.printed_at",
-    ),
     _Aggregate(
         AnalyticsWritebackDaily,
         "INSERT INTO analytics_writeback_daily (day, succeeded, failed, items)"

@@ -1,20 +1,13 @@
-"""Initial schema: items, clients, label events, writeback queue and attempts, job state, uploads.
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-23 15:07:56.797488
-"""
-
-from collections.abc import Sequence
+"""Initial schema: items, clients, label events, writeback queue and attempts, job state, uploads."""
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0001"
-down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+from tarroitus.migrations.columns import count, create_table_keyed_by_id, timestamp, timestamp_of_insert
+
+revision = "0001"
+down_revision = None
 
 
 def upgrade() -> None:
@@ -25,10 +18,10 @@ def upgrade() -> None:
         sa.Column("role", sa.Enum("printer", "sync", "admin", name="client_role"), nullable=False),
         sa.Column("key_id", sa.String(length=32), nullable=False),
         sa.Column("key_hash", sa.String(length=128), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column("key_rotated_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True),
+        timestamp_of_insert("created_at"),
+        timestamp("key_rotated_at"),
+        timestamp("revoked_at"),
+        timestamp("last_seen_at"),
         sa.Column("client_version", sa.String(length=64), nullable=True),
         sa.Column("host_name", sa.String(length=255), nullable=True),
         sa.Column("ip_address", sa.String(length=64), nullable=True),
@@ -37,34 +30,32 @@ def upgrade() -> None:
         sa.UniqueConstraint("key_hash"),
         sa.UniqueConstraint("name"),
     )
-    op.create_table(
+    create_table_keyed_by_id(
         "job_runs",
-        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("job_name", sa.String(length=64), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        timestamp_of_insert("started_at"),
+        timestamp("finished_at"),
         sa.Column("outcome", sa.String(length=32), server_default="running", nullable=False),
         sa.Column("counts", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_job_runs_job_started", "job_runs", ["job_name", "started_at"], unique=False)
     op.create_table(
         "job_state",
         sa.Column("job_name", sa.String(length=64), nullable=False),
         sa.Column("mode", sa.Enum("full", "changes", name="sync_mode"), nullable=True),
-        sa.Column("initialized_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        timestamp_of_insert("initialized_at"),
         sa.Column("full_sync_cursor", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
-        sa.Column("full_sync_started_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("full_sync_completed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("changes_since", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_run_started_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_run_completed_at", sa.DateTime(timezone=True), nullable=True),
+        timestamp("full_sync_started_at"),
+        timestamp("full_sync_completed_at"),
+        timestamp("changes_since"),
+        timestamp("last_run_started_at"),
+        timestamp("last_run_completed_at"),
         sa.Column("last_run_outcome", sa.String(length=32), nullable=True),
         sa.Column("last_run_counts", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("lease_owner", sa.String(length=64), nullable=True),
-        sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
+        timestamp("lease_expires_at"),
         sa.PrimaryKeyConstraint("job_name"),
     )
     op.create_table(
@@ -91,12 +82,12 @@ def upgrade() -> None:
         sa.Column("main_entry", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("suppressed", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("deleted", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("sierra_created_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("sierra_updated_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("synced_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        timestamp("deleted_at"),
+        timestamp("sierra_created_at"),
+        timestamp("sierra_updated_at"),
+        timestamp_of_insert("synced_at"),
         sa.Column("print_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column("last_printed_at", sa.DateTime(timezone=True), nullable=True),
+        timestamp("last_printed_at"),
         sa.Column("last_printed_by", sa.Uuid(), nullable=True),
         sa.ForeignKeyConstraint(["last_printed_by"], ["clients.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("item_record_id"),
@@ -108,49 +99,39 @@ def upgrade() -> None:
         "sync_uploads",
         sa.Column("content_sha256", sa.String(length=64), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=True),
-        sa.Column("received_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column("row_count", sa.Integer(), nullable=False),
+        timestamp_of_insert("received_at"),
+        count("row_count"),
         sa.Column("file_format", sa.String(length=16), nullable=False),
         sa.ForeignKeyConstraint(["client_id"], ["clients.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("content_sha256"),
     )
-    op.create_table(
+    create_table_keyed_by_id(
         "label_events",
-        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("item_record_id", sa.BigInteger(), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=True),
         sa.Column("classification", sa.Text(), nullable=False),
         sa.Column("signum", sa.String(length=8), nullable=False),
-        sa.Column("printed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        timestamp_of_insert("printed_at"),
         sa.Column("source", sa.String(length=16), server_default="api", nullable=False),
         sa.Column("idempotency_key", sa.String(length=255), nullable=True),
         sa.ForeignKeyConstraint(["client_id"], ["clients.id"], ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(
-            ["item_record_id"],
-            ["items.item_record_id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(["item_record_id"], ["items.item_record_id"]),
         sa.UniqueConstraint("client_id", "idempotency_key", name="uq_label_events_client_idempotency_key"),
     )
     op.create_index(op.f("ix_label_events_client_id"), "label_events", ["client_id"], unique=False)
     op.create_index(op.f("ix_label_events_item_record_id"), "label_events", ["item_record_id"], unique=False)
     op.create_index("ix_label_events_printed_at", "label_events", ["printed_at"], unique=False)
-    op.create_table(
+    create_table_keyed_by_id(
         "writeback_attempts",
-        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("item_record_id", sa.BigInteger(), nullable=False),
-        sa.Column("attempted_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        timestamp_of_insert("attempted_at"),
         sa.Column("outcome", sa.String(length=32), nullable=False),
         sa.Column("classification", sa.Text(), nullable=True),
         sa.Column("http_status", sa.Integer(), nullable=True),
         sa.Column("sierra_code", sa.Integer(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("duration_ms", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["item_record_id"],
-            ["items.item_record_id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(["item_record_id"], ["items.item_record_id"]),
     )
     op.create_index(op.f("ix_writeback_attempts_attempted_at"), "writeback_attempts", ["attempted_at"], unique=False)
     op.create_index(
@@ -162,42 +143,33 @@ def upgrade() -> None:
         sa.Column("status", sa.Enum("queued", "in_progress", "done", "dead", name="writeback_status"), nullable=False),
         sa.Column("classification", sa.Text(), nullable=False),
         sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column("queued_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+        timestamp_of_insert("queued_at"),
+        timestamp_of_insert("next_attempt_at"),
+        timestamp("claimed_at"),
         sa.Column("claimed_by", sa.String(length=64), nullable=True),
-        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        timestamp("completed_at"),
         sa.Column("last_error_code", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("sierra_updated_at", sa.DateTime(timezone=True), nullable=True),
+        timestamp("sierra_updated_at"),
         sa.CheckConstraint("attempts >= 0", name="ck_writeback_queue_attempts"),
-        sa.ForeignKeyConstraint(
-            ["item_record_id"],
-            ["items.item_record_id"],
-        ),
+        sa.ForeignKeyConstraint(["item_record_id"], ["items.item_record_id"]),
         sa.PrimaryKeyConstraint("item_record_id"),
     )
     op.create_index("ix_writeback_queue_claimable", "writeback_queue", ["status", "next_attempt_at"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_writeback_queue_claimable", table_name="writeback_queue")
-    op.drop_table("writeback_queue")
-    op.drop_index(op.f("ix_writeback_attempts_item_record_id"), table_name="writeback_attempts")
-    op.drop_index(op.f("ix_writeback_attempts_attempted_at"), table_name="writeback_attempts")
-    op.drop_table("writeback_attempts")
-    op.drop_index("ix_label_events_printed_at", table_name="label_events")
-    op.drop_index(op.f("ix_label_events_item_record_id"), table_name="label_events")
-    op.drop_index(op.f("ix_label_events_client_id"), table_name="label_events")
-    op.drop_table("label_events")
-    op.drop_table("sync_uploads")
-    op.drop_index(op.f("ix_items_sierra_updated_at"), table_name="items")
-    op.drop_index(op.f("ix_items_bib_record_id"), table_name="items")
-    op.drop_index(op.f("ix_items_barcode"), table_name="items")
-    op.drop_table("items")
-    op.drop_table("job_state")
-    op.drop_index("ix_job_runs_job_started", table_name="job_runs")
-    op.drop_table("job_runs")
-    op.drop_table("clients")
+    # A table's indexes are dropped with it.
+    for table in (
+        "writeback_queue",
+        "writeback_attempts",
+        "label_events",
+        "sync_uploads",
+        "items",
+        "job_state",
+        "job_runs",
+        "clients",
+    ):
+        op.drop_table(table)
     for enum_name in ("writeback_status", "sync_mode", "client_role"):
         sa.Enum(name=enum_name).drop(op.get_bind(), checkfirst=True)

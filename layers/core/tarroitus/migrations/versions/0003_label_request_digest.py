@@ -1,19 +1,10 @@
-"""Label events keep a digest of the request an Idempotency-Key was first used with.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-06 10:00:00.000000
-"""
-
-from collections.abc import Sequence
+"""Label events keep a digest of the request an Idempotency-Key was first used with."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0003"
+down_revision = "0002"
 
 
 def upgrade() -> None:

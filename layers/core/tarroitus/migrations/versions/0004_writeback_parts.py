@@ -1,20 +1,13 @@
-"""Writeback parts: which parts of a write (call number, inventory date, internal use) landed and which Sierra refused.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-11-25 09:00:00.000000
+"""Writeback parts: which parts of a write (call number, inventory date, internal use) landed and which Sierra
+refused.
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0004"
-down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0004"
+down_revision = "0003"
 
 TABLES = ("writeback_queue", "writeback_attempts")
 COLUMNS = ("written_parts", "refused_parts")

@@ -2,30 +2,15 @@
 
 Printed items get their last print's classification and signum from `label_events` before `reprint_needed` is
 added, so the table is rewritten once. Existing progress rows count 0 until the next ETL run refreshes them.
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-06 10:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+from tarroitus.migrations.generated_columns import REPRINT_NEEDED_0005
 
-# models.REPRINT_NEEDED_SQL as of this revision.
-REPRINT_NEEDED_SQL = (
-    "print_count > 0 AND NOT deleted"
-    " AND COALESCE(NULLIF(btrim(classification_override), ''), NULLIF(btrim(classification), '')) IS NOT NULL"
-    " AND (COALESCE(NULLIF(btrim(classification_override), ''), NULLIF(btrim(classification), ''))"
-    " IS DISTINCT FROM NULLIF(btrim(last_printed_classification), '')"
-    " OR COALESCE(NULLIF(btrim(signum), ''), '***') IS DISTINCT FROM NULLIF(btrim(last_printed_signum), ''))"
-)
+revision = "0005"
+down_revision = "0004"
 
 
 def upgrade() -> None:
@@ -40,7 +25,7 @@ def upgrade() -> None:
     )
     op.add_column(
         "items",
-        sa.Column("reprint_needed", sa.Boolean(), sa.Computed(REPRINT_NEEDED_SQL, persisted=True), nullable=False),
+        sa.Column("reprint_needed", sa.Boolean(), sa.Computed(REPRINT_NEEDED_0005, persisted=True), nullable=False),
     )
     op.create_index(
         "ix_items_reprint_needed", "items", ["item_record_id"], unique=False, postgresql_where=sa.text("reprint_needed")
