@@ -145,11 +145,6 @@ class ItemPage(SierraModel):
     start: int = 0
     entries: list[SierraItem] = Field(default_factory=list)
 
-    @property
-    def last_id(self) -> int | None:
-        """The greatest item id on the page (entries ascend by id), or None when empty."""
-        return self.entries[-1].int_id if self.entries else None
-
 
 # Raw JSON shapes, for bulk paths that skip validation (`SierraClient.list_items_raw` and friends):
 # `json.loads` is 2-4x faster than building models for a 2000-record page.
