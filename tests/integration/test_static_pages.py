@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tarroitus.api.static_pages import DASHBOARD, STATION, StaticPage, read_page_file, static_assets
+from tarroitus.api.static_pages import DASHBOARD, STATION, StaticPage, read_page_file, read_partial, static_assets
 from tarroitus.services.labels.layout import PRESETS
 from tarroitus.settings import Settings
 from tests.events import FakeLambdaContext, http_api_event
@@ -269,3 +269,15 @@ def test_dashboard_not_modified_through_the_lambda_handler(
     assert again["statusCode"] == 304
     assert again["body"] == ""
     assert again["headers"]["etag"] == first["headers"]["etag"]
+
+
+@PAGES
+def test_page_holds_the_shared_sign_in_form(client: TestClient, served: Served) -> None:
+    # Given
+    sign_in = read_partial("signin.html")
+    # When
+    page = client.get(served.path).text
+    # Then
+    assert '<form id="signin-form">' in sign_in
+    assert sign_in in page
+    assert "{{partial:" not in page

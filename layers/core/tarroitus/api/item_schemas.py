@@ -1,86 +1,46 @@
-"""Request and response schemas of the items and labels routes."""
+"""Request and response schemas of the items and labels routes.
 
-import uuid
+The item's schemas are the services' item read models under their public names and descriptions; only a field
+holding another read model is declared again, to show that model's public schema.
+"""
+
+from dataclasses import asdict
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tarroitus.services.items import LabelState, WritebackState
+from tarroitus.services import items
 from tarroitus.services.labels.prints import PrintedLabel
 
 
-class LabelPublic(BaseModel):
+class _FromAttributes(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class LabelPublic(items.LabelView, _FromAttributes):
     """The label as printed: classification left-aligned, signum right-aligned, on one line."""
 
-    model_config = ConfigDict(from_attributes=True)
 
-    line: str | None = Field(description="None when the item has no classification to print", examples=["84.2  ABC"])
-    width: int = Field(description="Characters the line is padded to")
-    printable: bool = Field(description="False when the item has no classification or is deleted")
-
-
-class ClientRef(BaseModel):
+class ClientRef(items.PrintedBy, _FromAttributes):
     """A client, by id and name."""
 
-    model_config = ConfigDict(from_attributes=True)
 
-    id: uuid.UUID
-    name: str | None
-
-
-class LabelStatePublic(BaseModel):
+class LabelStatePublic(items.LabelStateView, _FromAttributes):
     """Whether the label was printed, how often, when and by whom last, and what that label shows."""
 
-    model_config = ConfigDict(from_attributes=True)
-
-    state: LabelState
-    print_count: int
-    last_printed_at: datetime | None
     last_printed_by: ClientRef | None
-    last_printed_classification: str | None = Field(description="The classification on the label printed last")
-    last_printed_signum: str | None = Field(description="The signum on the label printed last")
 
 
-class WritebackPublic(BaseModel):
+class WritebackPublic(items.WritebackView, _FromAttributes):
     """Where the item stands in the queue that writes the new call number back to Sierra."""
 
-    model_config = ConfigDict(from_attributes=True)
 
-    state: WritebackState
-    queued_at: datetime | None
-    attempts: int
-    completed_at: datetime | None
-    last_error: str | None
-
-
-class ItemPublic(BaseModel):
+class ItemPublic(items.ItemView, _FromAttributes):
     """An item's label data."""
 
-    model_config = ConfigDict(from_attributes=True)
-
-    item_id: int = Field(description="Sierra item record id")
-    item_number: str | None
-    barcode: str | None
-    bib_id: int | None
-    bib_number: str | None
-    title: str | None
-    author: str | None
-    item_type_code: int | None
-    item_type_name: str | None
-    material_code: str | None = Field(description='"3" (CD) is printed on the small label')
-    material_name: str | None
-    location_code: str | None
-    call_number: str | None = Field(description="The call number Sierra has now")
-    classification: str | None = Field(description="The new classification (override, else the bib's 097)")
-    signum: str = Field(description='Three-character signum, or "***" when the bib has no usable main entry')
     label: LabelPublic
     label_state: LabelStatePublic
-    reprint_needed: bool = Field(
-        description="The classification or signum changed since the last print: the label on the book is outdated"
-    )
     writeback: WritebackPublic
-    suppressed: bool
-    deleted: bool
 
 
 class ItemsPublic(BaseModel):
@@ -126,14 +86,4 @@ class LabelEventsPublic(BaseModel):
 def label_event_public(printed: PrintedLabel) -> LabelEventPublic:
     """The response body of a recorded print."""
     client = None if printed.client_id is None else ClientRef(id=printed.client_id, name=printed.client_name)
-    return LabelEventPublic(
-        id=printed.id,
-        item_id=printed.item_id,
-        client=client,
-        classification=printed.classification,
-        signum=printed.signum,
-        label_line=printed.label_line,
-        printed_at=printed.printed_at,
-        source=printed.source,
-        idempotency_key=printed.idempotency_key,
-    )
+    return LabelEventPublic.model_validate({**asdict(printed), "client": client})

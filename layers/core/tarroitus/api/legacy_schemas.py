@@ -1,33 +1,42 @@
 """Response bodies of the legacy protocol, field for field as existing printer stations read them."""
 
-from typing import Any
+from typing import Any, Self, get_type_hints
 
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
 
+from tarroitus.repositories.items import ItemRecord
 from tarroitus.services.items import LegacyItemView
+from tarroitus.services.sync.item_mapping import LEGACY_UPLOAD_COLUMNS
+
+LEGACY_RECORD_FIELDS = tuple(
+    column for column in LEGACY_UPLOAD_COLUMNS if column not in {"bib_record_id", "shelfmark_json"}
+)
+"""The item's fields the legacy answer carries: the legacy protocol's item, as its sync agent uploads it, less the
+bib record id (stations never saw it) and the main entry (the answer holds the signum computed from it instead)."""
 
 
-class LegacyItem(BaseModel):
-    """`GET /itemdata/{barcode}`: the station prints `classification` left and `shelfmark` right."""
-
-    item_record_id: int
-    item_number: str | None
-    barcode: str | None
-    bib_number: str | None
-    best_author: str | None
-    best_title: str | None
-    itype_code_num: int | None
-    item_type_name: str | None
-    material_code: str | None
-    material_name: str | None
-    classification: str | None
-    shelfmark: str
+class LegacyItemAnswer(BaseModel):
+    """What `LegacyItem` answers with besides the record's fields, and how it is made."""
 
     @classmethod
-    def of(cls, found: LegacyItemView) -> "LegacyItem":
+    def of(cls, found: LegacyItemView) -> Self:
         """The legacy body of an item: its record's fields, its effective classification, its signum as `shelfmark`."""
-        record = {name: getattr(found.item, name) for name in cls.model_fields if hasattr(found.item, name)}
+        record = {name: getattr(found.item, name) for name in LEGACY_RECORD_FIELDS}
         return cls.model_validate({**record, "classification": found.classification, "shelfmark": found.signum})
+
+
+_RECORD_TYPES = get_type_hints(ItemRecord)
+_RECORD_FIELDS: dict[str, Any] = {name: (_RECORD_TYPES[name], ...) for name in LEGACY_RECORD_FIELDS}
+
+LegacyItem = create_model(
+    "LegacyItem",
+    __base__=LegacyItemAnswer,
+    __doc__="`GET /itemdata/{barcode}`: the station prints `classification` left and `shelfmark` right.",
+    __module__=__name__,
+    **_RECORD_FIELDS,
+    shelfmark=(str, ...),
+)
+"""The legacy answer of an item: a projection of its record (`ItemRecord`), and its signum as `shelfmark`."""
 
 
 class LegacyUpdated(BaseModel):

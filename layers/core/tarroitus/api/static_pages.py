@@ -1,5 +1,7 @@
 """Static pages of the package (the dashboard, the print station): each an index.html and its assets in one folder.
 
+Markup the pages share (the sign-in form) is written once in `partials/` and put in by a `{{partial:<file>}}` line.
+
 Each asset has a version, a prefix of its SHA-256. `index.html` names its assets with
 `{{version:<file>}}` placeholders, filled in here, so a page refers to exactly the files it was
 deployed with and those can be cached for a year: a new deployment changes their URLs. The page
@@ -23,6 +25,8 @@ REVALIDATE = "no-cache"
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 VERSION_PLACEHOLDER = re.compile(r"\{\{version:([\w.-]+)\}\}")
+PARTIALS_DIRECTORY = "partials"
+PARTIAL_PLACEHOLDER = re.compile(r"^\{\{partial:([\w.-]+)\}\}\n", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,11 @@ def make_asset(body: bytes, media_type: str) -> Asset:
     return Asset(body=body, media_type=media_type, version=hashlib.sha256(body).hexdigest()[:16])
 
 
+def read_partial(name: str) -> str:
+    """The markup every page shares under this name (`partials/<name>`), such as the sign-in form."""
+    return resources.files(PAGES_PACKAGE).joinpath(PARTIALS_DIRECTORY, name).read_text("utf-8")
+
+
 def read_page_file(page: StaticPage, name: str) -> bytes:
     """The bytes of one file of `page` in the installed package."""
     return resources.files(PAGES_PACKAGE).joinpath(page.directory, name).read_bytes()
@@ -90,13 +99,17 @@ def static_assets(page: StaticPage) -> dict[str, Asset]:
 
 @cache
 def index_page(page: StaticPage) -> Asset:
-    """The page's index.html with each `{{version:<file>}}` replaced by that asset's version."""
+    """The page's index.html with each `{{partial:<file>}}` line replaced by that shared markup and each
+    `{{version:<file>}}` by that asset's version."""
     assets = static_assets(page)
 
     def version_of(match: re.Match[str]) -> str:
         return assets[match.group(1)].version
 
-    html = VERSION_PLACEHOLDER.sub(version_of, read_page_file(page, INDEX_FILE).decode("utf-8"))
+    template = PARTIAL_PLACEHOLDER.sub(
+        lambda match: read_partial(match.group(1)), read_page_file(page, INDEX_FILE).decode()
+    )
+    html = VERSION_PLACEHOLDER.sub(version_of, template)
     return make_asset(html.encode("utf-8"), INDEX_MEDIA_TYPE)
 
 

@@ -9,10 +9,11 @@ whole with one space between them, and the line is longer than the width.
 import re
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from aws_lambda_powertools import Tracer
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,15 @@ from tarroitus import keyset
 from tarroitus.domain import ClientRole
 from tarroitus.errors import InvalidInputError, NotFoundError
 from tarroitus.repositories import items as items_repository
-from tarroitus.repositories.items import Caller, ItemFilter, ItemRecord, ItemRow, LabelState, WritebackState
+from tarroitus.repositories.items import (
+    Caller,
+    ItemFilter,
+    ItemRecord,
+    ItemRow,
+    LabelState,
+    WritebackRecord,
+    WritebackState,
+)
 from tarroitus.services.api_keys import hash_api_key, hashes_match
 from tarroitus.services.signum import SIGNUM_MARKER, compute_signum
 
@@ -56,37 +65,39 @@ LABEL_WIDTH = 32
 _BARCODE = re.compile(BARCODE_PATTERN)
 
 
-@dataclass(frozen=True)
-class LabelView:
+class _ReadModel(BaseModel):
+    """An item read model: its fields are written here once; the REST schemas and GraphQL types derive from it."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class LabelView(_ReadModel):
     """The label as printed, or why it cannot be."""
 
-    line: str | None
-    width: int
-    printable: bool
+    line: str | None = Field(description="None when the item has no classification to print", examples=["84.2  ABC"])
+    width: int = Field(description="Characters the line is padded to")
+    printable: bool = Field(description="False when the item has no classification or is deleted")
 
 
-@dataclass(frozen=True)
-class PrintedBy:
+class PrintedBy(_ReadModel):
     """The client that printed an item's label last."""
 
     id: uuid.UUID
     name: str | None
 
 
-@dataclass(frozen=True)
-class LabelStateView:
+class LabelStateView(_ReadModel):
     """How often and when an item's label was printed, by whom last, and what that label shows."""
 
     state: LabelState
     print_count: int
     last_printed_at: datetime | None
     last_printed_by: PrintedBy | None
-    last_printed_classification: str | None
-    last_printed_signum: str | None
+    last_printed_classification: str | None = Field(description="The classification on the label printed last")
+    last_printed_signum: str | None = Field(description="The signum on the label printed last")
 
 
-@dataclass(frozen=True)
-class WritebackView:
+class WritebackView(_ReadModel):
     """Where the item stands in the writeback queue."""
 
     state: WritebackState
@@ -96,11 +107,10 @@ class WritebackView:
     last_error: str | None
 
 
-@dataclass(frozen=True)
-class ItemView:
+class ItemView(_ReadModel):
     """An item's label data: identity, bibliographic data, classification, signum and label state."""
 
-    item_id: int
+    item_id: int = Field(description="Sierra item record id")
     item_number: str | None
     barcode: str | None
     bib_id: int | None
@@ -109,16 +119,17 @@ class ItemView:
     author: str | None
     item_type_code: int | None
     item_type_name: str | None
-    material_code: str | None
+    material_code: str | None = Field(description='"3" (CD) is printed on the small label')
     material_name: str | None
     location_code: str | None
-    call_number: str | None
-    classification: str | None
-    signum: str
+    call_number: str | None = Field(description="The call number Sierra has now")
+    classification: str | None = Field(description="The new classification (override, else the bib's 097)")
+    signum: str = Field(description='Three-character signum, or "***" when the bib has no usable main entry')
     label: LabelView
     label_state: LabelStateView
-    reprint_needed: bool
-    """The classification or signum changed since the last print: the label on the book is outdated."""
+    reprint_needed: bool = Field(
+        description="The classification or signum changed since the last print: the label on the book is outdated"
+    )
     writeback: WritebackView
     suppressed: bool
     deleted: bool
@@ -177,46 +188,49 @@ def label_line_of(item: ItemRecord, width: int = LABEL_WIDTH) -> str | None:
     return None if classification is None else format_label_line(classification, signum_of(item), width)
 
 
+_NOT_QUEUED = WritebackView(
+    state=WritebackState.NOT_QUEUED, queued_at=None, attempts=0, completed_at=None, last_error=None
+)
+"""The writeback state of an item that has no queue entry."""
+
+
+def writeback_view_of(entry: WritebackRecord | None) -> WritebackView:
+    """Where an item with this queue entry (None: none) stands in the writeback queue."""
+    if entry is None:
+        return _NOT_QUEUED
+    return WritebackView.model_validate({**asdict(entry), "state": WritebackState(entry.status.value)})
+
+
 def describe_item(row: ItemRow, *, width: int = LABEL_WIDTH) -> ItemView:
     """The label data of one item row."""
     item, entry = row.item, row.writeback
     line = label_line_of(item, width)
-    printed_by = None if item.last_printed_by is None else PrintedBy(item.last_printed_by, row.last_printed_by_name)
-    return ItemView(
-        item_id=item.item_record_id,
-        item_number=item.item_number,
-        barcode=item.barcode,
-        bib_id=item.bib_record_id,
-        bib_number=item.bib_number,
-        title=item.best_title,
-        author=item.best_author,
-        item_type_code=item.itype_code_num,
-        item_type_name=item.item_type_name,
-        material_code=item.material_code,
-        material_name=item.material_name,
-        location_code=item.location_code,
-        call_number=item.call_number,
-        classification=classification_of(item),
-        signum=signum_of(item),
-        label=LabelView(line=line, width=width, printable=line is not None and not item.deleted),
-        label_state=LabelStateView(
-            state=LabelState.PRINTED if item.print_count > 0 else LabelState.NEVER_PRINTED,
-            print_count=item.print_count,
-            last_printed_at=item.last_printed_at,
-            last_printed_by=printed_by,
-            last_printed_classification=item.last_printed_classification,
-            last_printed_signum=item.last_printed_signum,
-        ),
-        reprint_needed=item.reprint_needed,
-        writeback=WritebackView(
-            state=WritebackState.NOT_QUEUED if entry is None else WritebackState(entry.status.value),
-            queued_at=None if entry is None else entry.queued_at,
-            attempts=0 if entry is None else entry.attempts,
-            completed_at=None if entry is None else entry.completed_at,
-            last_error=None if entry is None else entry.last_error,
-        ),
-        suppressed=item.suppressed,
-        deleted=item.deleted,
+    printed_by = (
+        None if item.last_printed_by is None else PrintedBy(id=item.last_printed_by, name=row.last_printed_by_name)
+    )
+    record = asdict(item)
+    label_state = LabelStateView.model_validate(
+        {
+            **record,
+            "state": LabelState.PRINTED if item.print_count > 0 else LabelState.NEVER_PRINTED,
+            "last_printed_by": printed_by,
+        }
+    )
+    # The record's fields the view shows under their own names are taken by name; the others are named here.
+    return ItemView.model_validate(
+        {
+            **record,
+            "item_id": item.item_record_id,
+            "bib_id": item.bib_record_id,
+            "title": item.best_title,
+            "author": item.best_author,
+            "item_type_code": item.itype_code_num,
+            "classification": classification_of(item),
+            "signum": signum_of(item),
+            "label": LabelView(line=line, width=width, printable=line is not None and not item.deleted),
+            "label_state": label_state,
+            "writeback": writeback_view_of(entry),
+        }
     )
 
 

@@ -671,22 +671,48 @@ function renderJobs(status) {
   return [table(headers, rows, { "data-testid": "jobs" })];
 }
 
-// panel id -> how to draw it from the outcomes it needs
-const PANELS = {
-  "panel-progress": ["status", (status) => renderProgress(status.data)],
-  "panel-forecast": ["forecast", (forecast) => renderForecast(forecast.data)],
-  "panel-chart": ["chart", (chart) => renderChart(chart.data)],
-  "panel-writeback": ["status", (status, all) => renderWriteback(status.data, all.writeback)],
-  "panel-reprint": ["status", (status, all) => renderReprints(status.data, all.reprint)],
-  "panel-stations": ["status", (status) => renderStations(status.data)],
-  "panel-sync": ["sync", (sync) => renderSync(sync.data)],
-  "panel-data": ["data", (data) => renderDataStatus(data.data)],
-  "panel-jobs": ["status", (status) => renderJobs(status.data)],
-};
+// Every panel, in page order: its name (section `panel-<name>`, heading text `<name>.heading`), whether it spans
+// the grid, what stands between its heading and its body, and how it is drawn from the outcomes it needs.
+const PANELS = [
+  { name: "progress", wide: true, source: "status", render: (status) => renderProgress(status.data) },
+  { name: "forecast", wide: true, source: "forecast", render: (forecast) => renderForecast(forecast.data) },
+  { name: "chart", wide: true, source: "chart", render: (chart) => renderChart(chart.data) },
+  {
+    name: "writeback",
+    wide: true,
+    lead: () => h("p", { id: "writeback-message", class: "notice", role: "status", "aria-live": "polite" }),
+    source: "status",
+    render: (status, all) => renderWriteback(status.data, all.writeback),
+  },
+  {
+    name: "reprint",
+    wide: true,
+    lead: () => h("p", { class: "muted", "data-i18n": "reprint.note" }),
+    source: "status",
+    render: (status, all) => renderReprints(status.data, all.reprint),
+  },
+  { name: "stations", wide: true, source: "status", render: (status) => renderStations(status.data) },
+  { name: "sync", wide: false, source: "sync", render: (sync) => renderSync(sync.data) },
+  { name: "data", wide: false, source: "data", render: (data) => renderDataStatus(data.data) },
+  { name: "jobs", wide: true, source: "status", render: (status) => renderJobs(status.data) },
+];
+
+function buildPanels() {
+  const sections = PANELS.map(({ name, wide, lead }) =>
+    h(
+      "section",
+      { id: `panel-${name}`, class: wide ? "card wide" : "card", "aria-labelledby": `${name}-heading` },
+      h("h2", { id: `${name}-heading`, "data-i18n": `${name}.heading` }),
+      lead?.(),
+      h("div", { class: "panel-body" }),
+    ),
+  );
+  document.getElementById("dashboard").replaceChildren(...sections);
+}
 
 function renderPanels() {
-  for (const [id, [source, render]] of Object.entries(PANELS)) {
-    const panel = document.getElementById(id);
+  for (const { name, source, render } of PANELS) {
+    const panel = document.getElementById(`panel-${name}`);
     const outcome = state.outcomes[source];
     if (!outcome) continue;
     let content;
@@ -787,6 +813,7 @@ async function start() {
   const i18nUrl = document.querySelector('meta[name="tarroitus-i18n"]').content;
   state.strings = await (await fetch(i18nUrl)).json();
   state.language = preferredLanguage();
+  buildPanels();
   applyStaticText();
   document.getElementById("language").addEventListener("change", (event) => {
     state.language = event.target.value;

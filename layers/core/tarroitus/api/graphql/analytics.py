@@ -29,6 +29,7 @@ from tarroitus.api.analytics_schemas import (
 )
 from tarroitus.api.graphql.context import GraphQLContext
 from tarroitus.api.graphql.limits import bounded
+from tarroitus.api.graphql.types import nullable_field, object_type_of
 from tarroitus.services import analytics as analytics_service
 from tarroitus.services import forecast as forecast_service
 
@@ -37,86 +38,32 @@ DateFrom = Annotated[date | None, strawberry.argument(description="First UTC day
 DateTo = Annotated[date | None, strawberry.argument(description="Last UTC day, inclusive")]
 
 
-@strawberry.experimental.pydantic.type(
-    model=ProgressGroupPublic,
-    all_fields=True,
-    description="Items, labelled, written-back and needing a reprint, of one location or item type",
+ProgressGroup = object_type_of(
+    ProgressGroupPublic, "Items, labelled, written-back and needing a reprint, of one location or item type"
 )
-class ProgressGroup:
-    """A progress group of the REST analytics, field for field."""
-
-
-@strawberry.experimental.pydantic.type(
-    model=ProgressPublic,
-    all_fields=True,
-    description="Items labelled, written back and needing a reprint against all items not deleted",
+AnalyticsProgress = object_type_of(
+    ProgressPublic,
+    "Items labelled, written back and needing a reprint against all items not deleted",
+    name="AnalyticsProgress",
 )
-class AnalyticsProgress:
-    """The REST progress, field for field."""
-
-
-@strawberry.experimental.pydantic.type(
-    model=DayPrintsPublic, all_fields=True, description="Labels printed on one UTC day, and by how many clients"
+DayPrints = object_type_of(DayPrintsPublic, "Labels printed on one UTC day, and by how many clients")
+StationThroughput = object_type_of(
+    StationThroughputPublic, "One client's printing: totals, active days and hours, busiest hour"
 )
-class DayPrints:
-    """A day of the REST labels per day, field for field."""
-
-
-@strawberry.experimental.pydantic.type(
-    model=StationThroughputPublic,
-    all_fields=True,
-    description="One client's printing: totals, active days and hours, busiest hour",
+WritebackDay = object_type_of(WritebackDayPublic, "Writeback attempts on one UTC day")
+WritebackErrorCount = object_type_of(
+    WritebackErrorPublic,
+    "One Sierra error over the range: how often, and its latest message",
+    name="WritebackErrorCount",
 )
-class StationThroughput:
-    """A client of the REST throughput, field for field."""
-
-
-@strawberry.experimental.pydantic.type(
-    model=WritebackDayPublic, all_fields=True, description="Writeback attempts on one UTC day"
+WritebackFailures = object_type_of(
+    WritebackFailuresPublic, "Writeback successes and failures per day, and the most frequent Sierra errors"
 )
-class WritebackDay:
-    """A day of the REST writeback failures, field for field."""
-
-
-@strawberry.experimental.pydantic.type(
-    model=WritebackErrorPublic,
-    all_fields=True,
-    description="One Sierra error over the range: how often, and its latest message",
+ClassificationShare = object_type_of(
+    ClassificationSharePublic, "Labels printed with one classification (or prefix) and their share of all labels"
 )
-class WritebackErrorCount:
-    """An error of the REST writeback failures, field for field."""
-
-
-@strawberry.experimental.pydantic.type(
-    model=WritebackFailuresPublic,
-    all_fields=True,
-    description="Writeback successes and failures per day, and the most frequent Sierra errors",
-)
-class WritebackFailures:
-    """The REST writeback failures, field for field."""
-
-
-@strawberry.experimental.pydantic.type(
-    model=ClassificationSharePublic,
-    all_fields=True,
-    description="Labels printed with one classification (or prefix) and their share of all labels",
-)
-class ClassificationShare:
-    """A classification of the REST distribution, field for field."""
-
-
-@strawberry.experimental.pydantic.type(
-    model=ClassificationDistributionPublic, all_fields=True, description="The most printed classifications"
-)
-class ClassificationDistribution:
-    """The REST classification distribution, field for field."""
-
-
-@strawberry.experimental.pydantic.type(
-    model=TableStatusPublic, all_fields=True, description="What the Parquet export holds of one table"
-)
-class TableStatus:
-    """A table of the REST data status, field for field."""
+ClassificationDistribution = object_type_of(ClassificationDistributionPublic, "The most printed classifications")
+TableStatus = object_type_of(TableStatusPublic, "What the Parquet export holds of one table")
 
 
 @strawberry.experimental.pydantic.type(
@@ -128,13 +75,9 @@ class EtlRun:
     counts: JSON
 
 
-@strawberry.experimental.pydantic.type(
-    model=DataStatusPublic,
-    all_fields=True,
-    description="What the Parquet history holds and where; query it with Athena for anything more",
+DataStatus = object_type_of(
+    DataStatusPublic, "What the Parquet history holds and where; query it with Athena for anything more"
 )
-class DataStatus:
-    """The REST data status, field for field."""
 
 
 @strawberry.experimental.pydantic.type(
@@ -149,100 +92,98 @@ class LabellingForecast:
     no_estimate_reason: str | None
 
 
-@strawberry.experimental.pydantic.type(
-    model=ForecastPublic,
-    all_fields=True,
-    description="The finish-date forecast, counted live: overall and per location, largest first",
+Forecast = object_type_of(
+    ForecastPublic, "The finish-date forecast, counted live: overall and per location, largest first"
 )
-class Forecast:
-    """The REST forecast, field for field."""
 
 
-def resolve_progress(info: Context) -> AnalyticsProgress:
+def resolve_progress(info: Context) -> ProgressPublic:
     """Progress from the aggregate tables."""
     progress = analytics_service.read_progress(info.context.session)
-    return AnalyticsProgress.from_pydantic(ProgressPublic.model_validate(progress))
+    return ProgressPublic.model_validate(progress)
 
 
 def resolve_prints_per_day(
     info: Context, date_from: DateFrom = None, date_to: DateTo = None, client_id: uuid.UUID | None = None
-) -> list[DayPrints]:
+) -> list[DayPrintsPublic]:
     """Labels per day, oldest first (days without prints are absent)."""
     days = analytics_service.read_prints_per_day(
         info.context.session, date_from=date_from, date_to=date_to, client_id=client_id
     )
-    return [DayPrints.from_pydantic(DayPrintsPublic.model_validate(day)) for day in days]
+    return [DayPrintsPublic.model_validate(day) for day in days]
 
 
-def resolve_client_throughput(info: Context) -> list[StationThroughput]:
+def resolve_client_throughput(info: Context) -> list[StationThroughputPublic]:
     """Labels per station, with active days and hours."""
     stations = analytics_service.read_client_throughput(info.context.session)
-    return [StationThroughput.from_pydantic(StationThroughputPublic.model_validate(station)) for station in stations]
+    return [StationThroughputPublic.model_validate(station) for station in stations]
 
 
 def resolve_writeback_failures(
     info: Context, date_from: DateFrom = None, date_to: DateTo = None, top: int = 10
-) -> WritebackFailures:
+) -> WritebackFailuresPublic:
     """Outcomes per day and the `top` Sierra error codes."""
     failures = analytics_service.read_writeback_failures(
         info.context.session, date_from=date_from, date_to=date_to, top=bounded("top", top, 1, 100)
     )
-    return WritebackFailures.from_pydantic(WritebackFailuresPublic.model_validate(failures))
+    return WritebackFailuresPublic.model_validate(failures)
 
 
 def resolve_classifications(
     info: Context, prefix_length: int | None = None, limit: int = 100
-) -> ClassificationDistribution:
+) -> ClassificationDistributionPublic:
     """The most printed classifications and their shares."""
     distribution = analytics_service.read_classification_distribution(
         info.context.session,
         prefix_length=None if prefix_length is None else bounded("prefixLength", prefix_length, 1, 32),
         limit=bounded("limit", limit, 1, 1000),
     )
-    return ClassificationDistribution.from_pydantic(ClassificationDistributionPublic.model_validate(distribution))
+    return ClassificationDistributionPublic.model_validate(distribution)
 
 
-def resolve_data_status(info: Context) -> DataStatus:
+def resolve_data_status(info: Context) -> DataStatusPublic:
     """What the Parquet history holds."""
     status = analytics_service.read_data_status(info.context.session, settings=info.context.settings)
-    return DataStatus.from_pydantic(DataStatusPublic.model_validate(status))
+    return DataStatusPublic.model_validate(status)
 
 
-def resolve_forecast(info: Context) -> Forecast:
+def resolve_forecast(info: Context) -> ForecastPublic:
     """The finish-date forecast as of now."""
     report = forecast_service.read_forecast(info.context.session, now=datetime.now(UTC))
-    return Forecast.from_pydantic(ForecastPublic.model_validate(report))
+    return ForecastPublic.model_validate(report)
 
 
 @strawberry.type(description="Analytics (admins): aggregates the ETL refreshes, labels per day and the forecast live")
 class Analytics:
-    # Nullable fields: one refused argument (say, a reversed date range) nulls that field, not its siblings.
-    progress: AnalyticsProgress | None = strawberry.field(
-        resolver=resolve_progress,
-        description="Items labelled and written back, overall, per location and per item type",
+    progress = nullable_field(
+        resolve_progress, AnalyticsProgress, "Items labelled and written back, overall, per location and per item type"
     )
-    prints_per_day: list[DayPrints] | None = strawberry.field(
-        resolver=resolve_prints_per_day,
-        description="Labels printed per UTC day in a date range, optionally of one client",
+    prints_per_day = nullable_field(
+        resolve_prints_per_day,
+        DayPrints,
+        "Labels printed per UTC day in a date range, optionally of one client",
+        many=True,
     )
-    client_throughput: list[StationThroughput] | None = strawberry.field(
-        resolver=resolve_client_throughput, description="Every client that printed, busiest first"
+    client_throughput = nullable_field(
+        resolve_client_throughput, StationThroughput, "Every client that printed, busiest first", many=True
     )
-    writeback_failures: WritebackFailures | None = strawberry.field(
-        resolver=resolve_writeback_failures,
-        description="Writeback successes and failures per UTC day, and the most frequent errors",
+    writeback_failures = nullable_field(
+        resolve_writeback_failures,
+        WritebackFailures,
+        "Writeback successes and failures per UTC day, and the most frequent errors",
     )
-    classifications: ClassificationDistribution | None = strawberry.field(
-        resolver=resolve_classifications,
-        description="Printed labels per classification (or classification prefix), most first",
+    classifications = nullable_field(
+        resolve_classifications,
+        ClassificationDistribution,
+        "Printed labels per classification (or classification prefix), most first",
     )
-    data_status: DataStatus | None = strawberry.field(
-        resolver=resolve_data_status,
-        description="The exported date range, rows per table, the last ETL run, the S3 location",
+    data_status = nullable_field(
+        resolve_data_status, DataStatus, "The exported date range, rows per table, the last ETL run, the S3 location"
     )
-    forecast: Forecast | None = strawberry.field(
-        resolver=resolve_forecast,
-        description="Items to label, labelled, the 7- and 28-day rates and the finish date, overall and per location",
+    forecast = nullable_field(
+        resolve_forecast,
+        Forecast,
+        "Items to label, labelled, the 7- and 28-day rates and the finish date, overall and per location",
     )
 
 

@@ -16,12 +16,11 @@ from tarroitus.api.graphql.types import (
     ItemEdge,
     LabelEvent,
     PageInfo,
-    Status,
     client_of,
     item_of,
     label_event_of,
-    status_of,
 )
+from tarroitus.api.status_schemas import StatusPublic
 from tarroitus.services import clients as clients_service
 from tarroitus.services import items as items_service
 from tarroitus.services import status as status_service
@@ -95,6 +94,6 @@ def resolve_clients(info: Context) -> list[Client]:
     return [client_of(client) for client in clients_service.list_clients(info.context.session)]
 
 
-def resolve_status(info: Context) -> Status:
+def resolve_status(info: Context) -> StatusPublic:
     """Sync mode and runs per job, item progress, the writeback queue and every client's last heartbeat."""
-    return status_of(status_service.read_backend_status(info.context.session))
+    return StatusPublic.of(status_service.read_backend_status(info.context.session))

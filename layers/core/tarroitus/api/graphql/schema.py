@@ -19,46 +19,59 @@ from tarroitus.api.graphql.budget import BudgetedExecutor
 from tarroitus.api.graphql.cost import QueryCostRule
 from tarroitus.api.graphql.limits import MAX_TOKENS
 from tarroitus.api.graphql.permissions import IsAdmin, IsPrinter
-from tarroitus.api.graphql.types import BIG_INT_SCALAR, BigInt, Client, Item, ItemConnection, LabelEvent, Status
+from tarroitus.api.graphql.types import (
+    BIG_INT_SCALAR,
+    BigInt,
+    Client,
+    Item,
+    ItemConnection,
+    LabelEvent,
+    Status,
+    nullable_field,
+)
 
 
 @strawberry.type(description="Read-only queries; printers may read items and label events, admins everything")
 class Query:
-    # Every field is nullable: one that fails (not found, forbidden) answers null and an error, not its siblings.
-    item: Item | None = strawberry.field(
-        resolver=resolvers.resolve_item,
-        permission_classes=[IsPrinter],
-        description="One item by its Sierra item record id",
+    item = nullable_field(resolvers.resolve_item, Item, "One item by its Sierra item record id", permission=IsPrinter)
+    items_by_barcode = nullable_field(
+        resolvers.resolve_items_by_barcode,
+        Item,
+        "Every item with this barcode (Sierra barcodes are not unique), live items first",
+        many=True,
+        permission=IsPrinter,
     )
-    items_by_barcode: list[Item] | None = strawberry.field(
-        resolver=resolvers.resolve_items_by_barcode,
-        permission_classes=[IsPrinter],
-        description="Every item with this barcode (Sierra barcodes are not unique), live items first",
+    items = nullable_field(
+        resolvers.resolve_items,
+        ItemConnection,
+        "A page of items by item id, filtered by label and writeback state",
+        permission=IsPrinter,
     )
-    items: ItemConnection | None = strawberry.field(
-        resolver=resolvers.resolve_items,
-        permission_classes=[IsPrinter],
-        description="A page of items by item id, filtered by label and writeback state",
+    label_events = nullable_field(
+        resolvers.resolve_label_events,
+        LabelEvent,
+        "An item's print events, newest first (reprints included)",
+        many=True,
+        permission=IsPrinter,
     )
-    label_events: list[LabelEvent] | None = strawberry.field(
-        resolver=resolvers.resolve_label_events,
-        permission_classes=[IsPrinter],
-        description="An item's print events, newest first (reprints included)",
+    clients = nullable_field(
+        resolvers.resolve_clients,
+        Client,
+        "Every registered client, by name, with its last heartbeat (admins)",
+        many=True,
+        permission=IsAdmin,
     )
-    clients: list[Client] | None = strawberry.field(
-        resolver=resolvers.resolve_clients,
-        permission_classes=[IsAdmin],
-        description="Every registered client, by name, with its last heartbeat (admins)",
+    status = nullable_field(
+        resolvers.resolve_status,
+        Status,
+        "Jobs, relabelling progress, the writeback queue and clients (admins)",
+        permission=IsAdmin,
     )
-    status: Status | None = strawberry.field(
-        resolver=resolvers.resolve_status,
-        permission_classes=[IsAdmin],
-        description="Jobs, relabelling progress, the writeback queue and clients (admins)",
-    )
-    analytics: Analytics | None = strawberry.field(
-        resolver=resolve_analytics,
-        permission_classes=[IsAdmin],
-        description="Figures from the aggregate tables the ETL refreshes (admins)",
+    analytics = nullable_field(
+        resolve_analytics,
+        Analytics,
+        "Figures from the aggregate tables the ETL refreshes (admins)",
+        permission=IsAdmin,
     )
 
 

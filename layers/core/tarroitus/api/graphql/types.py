@@ -4,11 +4,15 @@ Sierra record ids are 12-digit numbers, past GraphQL's 32-bit `Int`: they travel
 Clients are shown without anything about their keys.
 """
 
+from collections.abc import Callable
 from datetime import datetime
+from types import GenericAlias
 from typing import Any, NewType
 
 import strawberry
 from graphql import GraphQLError, IntValueNode, ValueNode, print_ast
+from pydantic import BaseModel
+from strawberry.permission import BasePermission
 from strawberry.scalars import JSON
 
 from tarroitus.api.client_schemas import ClientPublic
@@ -31,7 +35,6 @@ from tarroitus.api.status_schemas import (
 from tarroitus.domain import ClientRole
 from tarroitus.services.items import ItemView
 from tarroitus.services.labels.prints import PrintedLabel
-from tarroitus.services.status import BackendStatus
 
 BigInt = NewType("BigInt", int)
 """A Sierra record id or other integer past 32 bits; the schema maps it to the `BigInt` scalar."""
@@ -71,38 +74,52 @@ BIG_INT_SCALAR = strawberry.scalar(
 )
 
 
-@strawberry.experimental.pydantic.type(
-    model=ClientRef, all_fields=True, name="ClientRef", description="A client, by id and name"
+def object_type_of(model: type[BaseModel], description: str, *, name: str | None = None) -> Any:
+    """The GraphQL object type showing every field of the REST schema `model` as it is.
+
+    Named as the schema less its `Public` (or `name`). A resolver returns the REST schema itself; a field
+    declares this type as its `graphql_type`.
+    """
+    type_name = name or model.__name__.removesuffix("Public")
+    as_type = strawberry.experimental.pydantic.type(
+        model=model, all_fields=True, name=type_name, description=description
+    )
+    return as_type(type(type_name, (), {}))
+
+
+def nullable_field(
+    resolver: Callable[..., object],
+    graphql_type: Any,
+    description: str,
+    *,
+    many: bool = False,
+    permission: type[BasePermission] | None = None,
+) -> Any:
+    """A field answering `graphql_type` (a list of them when `many`) or null.
+
+    Nullable so that one that fails (a refused argument, not found, forbidden) nulls only itself, not its siblings.
+    """
+    answers = GenericAlias(list, (graphql_type,)) if many else graphql_type
+    return strawberry.field(
+        resolver=resolver,
+        graphql_type=answers | None,
+        description=description,
+        permission_classes=[] if permission is None else [permission],
+    )
+
+
+ClientRefType = object_type_of(ClientRef, "A client, by id and name")
+Label = object_type_of(LabelPublic, "The label as printed: classification left-aligned, signum right-aligned")
+ItemLabelState = object_type_of(
+    LabelStatePublic,
+    "Whether the label was printed, how often, when and by whom last, and what it shows",
+    name="ItemLabelState",
 )
-class ClientRefType:
-    """The REST client reference, field for field."""
-
-
-@strawberry.experimental.pydantic.type(
-    model=LabelPublic,
-    all_fields=True,
-    description="The label as printed: classification left-aligned, signum right-aligned",
+ItemWriteback = object_type_of(
+    WritebackPublic,
+    "Where the item stands in the queue that writes its call number back to Sierra",
+    name="ItemWriteback",
 )
-class Label:
-    """The REST label, field for field."""
-
-
-@strawberry.experimental.pydantic.type(
-    model=LabelStatePublic,
-    all_fields=True,
-    description="Whether the label was printed, how often, when and by whom last, and what it shows",
-)
-class ItemLabelState:
-    """The REST label state, field for field."""
-
-
-@strawberry.experimental.pydantic.type(
-    model=WritebackPublic,
-    all_fields=True,
-    description="Where the item stands in the queue that writes its call number back to Sierra",
-)
-class ItemWriteback:
-    """The REST writeback state, field for field."""
 
 
 @strawberry.experimental.pydantic.type(model=ItemPublic, all_fields=True, description="An item's label data")
@@ -176,23 +193,9 @@ class JobStatusInfo:
     full_sync_cursor: BigInt | None
 
 
-@strawberry.experimental.pydantic.type(
-    model=ItemProgressPublic, all_fields=True, description="Relabelling progress over items that are not deleted"
-)
-class ItemProgress:
-    """The REST status's item progress, field for field."""
-
-
-@strawberry.experimental.pydantic.type(
-    model=QueueStatusPublic, all_fields=True, description="The writeback queue: entries waiting or being written"
-)
-class QueueStatus:
-    """The REST status's writeback queue, field for field."""
-
-
-@strawberry.experimental.pydantic.type(model=StatusPublic, all_fields=True, description="The backend state")
-class Status:
-    """The REST status, field for field."""
+ItemProgress = object_type_of(ItemProgressPublic, "Relabelling progress over items that are not deleted")
+QueueStatus = object_type_of(QueueStatusPublic, "The writeback queue: entries waiting or being written")
+Status = object_type_of(StatusPublic, "The backend state")
 
 
 def item_of(view: ItemView) -> Item:
@@ -208,8 +211,3 @@ def label_event_of(printed: PrintedLabel) -> LabelEvent:
 def client_of(client: object) -> Client:
     """The GraphQL client of a stored client, read through its public view (nothing about its key)."""
     return Client.from_pydantic(ClientPublic.of(client))
-
-
-def status_of(status: BackendStatus) -> Status:
-    """The GraphQL view of the backend state, projected from its public (REST) view."""
-    return Status.from_pydantic(StatusPublic.of(status))

@@ -14,7 +14,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from tarroitus.api.barcode_lookup import LegacyPrinterItemRows
 from tarroitus.api.deps import EngineDep, SessionDep
 from tarroitus.api.legacy_auth import LegacyPrinter
-from tarroitus.api.legacy_schemas import LegacyItem, LegacySyncStatus, LegacyUpdated, legacy_error_responses
+from tarroitus.api.legacy_schemas import (
+    LegacyItem,
+    LegacyItemAnswer,
+    LegacySyncStatus,
+    LegacyUpdated,
+    legacy_error_responses,
+)
 from tarroitus.services.health import check_database
 from tarroitus.services.items import BARCODE_PATTERN, legacy_item_of
 from tarroitus.services.labels.prints import record_legacy_print
@@ -55,7 +61,7 @@ def create_legacy_status(
 async def read_legacy_item(
     rows: LegacyPrinterItemRows,
     barcode: Annotated[str, Path(title="The barcode of the item to retrieve", pattern=BARCODE_PATTERN)],  # noqa: ARG001 - declared for its 422
-) -> LegacyItem:
+) -> LegacyItemAnswer:
     """The label data of the item with this barcode; 404 `Item not found`.
 
     The key check and the item query are one statement (`api/barcode_lookup.py`); the barcode's pattern
