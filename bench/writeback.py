@@ -35,12 +35,14 @@ from common import bench_database, emit, stopwatch
 from sierra_process import CLIENT_KEY, CLIENT_SECRET, sierra_simulator
 from sqlalchemy import Engine, func, select
 
+from tarroitus import keyset
 from tarroitus.domain import WritebackStatus
 from tarroitus.models import Item, WritebackEntry
 from tarroitus.repositories.transactions import session_scope
+from tarroitus.services.sync.pages import entry_id
 from tarroitus.services.writeback.queue import write_back_queue
 from tarroitus.settings import Settings
-from tarroitus.sierra import SierraClient
+from tarroitus.sierra import MAX_LIMIT, SierraClient
 
 TARGET_ITEMS_PER_SECOND = 15.0
 EIGHT_WORKERS = 8
@@ -149,7 +151,13 @@ def sierra_client(settings: Settings) -> Iterator[SierraClient]:
 def live_item_ids(settings: Settings, count: int) -> list[int]:
     """The first `count` items the simulator has that are not deleted."""
     with sierra_client(settings) as client:
-        ids = [item.int_id for page in client.iter_items_from(0, deleted=False, fields="id") for item in page.entries]
+        pages = keyset.iter_pages(
+            lambda after: client.list_items_raw(id_range_start=after + 1, deleted=False, fields="id")["entries"],
+            after=-1,
+            limit=MAX_LIMIT,
+            key=entry_id,
+        )
+        ids = [entry_id(entry) for page in pages for entry in page.rows]
     ids = ids[:count]
     if len(ids) < count:
         raise RuntimeError(f"the simulator has only {len(ids)} live items")

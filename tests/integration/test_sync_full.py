@@ -55,6 +55,20 @@ def test_full_sync_of_5000_items_equals_the_simulator(committed_db: Engine, simu
     assert state.last_run_counts is not None and state.last_run_counts["items_read"] == ITEM_COUNT
 
 
+def test_full_sync_ending_on_a_full_page_completes_on_the_empty_page_after_it(
+    committed_db: Engine, simulator: RunningSimulator
+) -> None:
+    # Given pages of 1,000: the 5,000 items fill five pages exactly
+    client = simulator.client()
+    # When
+    summary = run_sync(committed_db, client, batch_size=1000)
+    # Then the empty sixth answer is stored as the last page and completes the pass
+    assert (summary["outcome"], summary["pages"], summary["items_read"]) == ("succeeded", 6, ITEM_COUNT)
+    assert differences(stored_rows(committed_db), expected_rows(simulator.store)) == []
+    state = sync_state(committed_db)
+    assert (state.mode, state.full_sync_cursor) == (SyncMode.CHANGES, simulator.store.last_item_id)
+
+
 def test_full_sync_stopped_by_the_budget_resumes_to_the_same_table(
     committed_db: Engine, simulator: RunningSimulator
 ) -> None:

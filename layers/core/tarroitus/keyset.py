@@ -2,7 +2,8 @@
 
 A page is asked for by the key it starts after (None for the first page) and the number of rows; whether
 another page follows is known from the page being full (`iter_pages`, for readers that cannot ask for
-one row more) or from one row read past it (`read_page`, for a caller that hands the next key out).
+one row more, such as the Sierra sync's passes) or from one row read past it (`read_page`, for a caller
+that hands the next key out).
 """
 
 from collections.abc import Callable, Iterator, Sequence
@@ -26,20 +27,18 @@ def read_page[RowT](
     return KeysetPage(rows=page, next_after=key(page[-1]) if len(rows) > limit else None)
 
 
-def iter_pages[PageT, RowT](
-    read: Callable[[int], PageT],
-    *,
-    after: int,
-    limit: int,
-    rows: Callable[[PageT], Sequence[RowT]],
-    key: Callable[[RowT], int],
-) -> Iterator[PageT]:
-    """Every non-empty page `read(after)` gives (up to `limit` rows with key > `after`), until a short page."""
+def iter_pages[RowT](
+    read: Callable[[int], Sequence[RowT]], *, after: int, limit: int, key: Callable[[RowT], int]
+) -> Iterator[KeysetPage[RowT]]:
+    """Every page `read(after)` gives (up to `limit` rows with key > `after`), each with the key of the next.
+
+    The last page is the first short one (empty when the rows end on a full page); it is yielded too, so a
+    reader that records its progress page by page sees the end as a page.
+    """
     while True:
-        page = read(after)
-        entries = rows(page)
-        if entries:
-            yield page
-        if len(entries) < limit:
+        rows = list(read(after))
+        next_after = key(rows[-1]) if len(rows) >= limit else None
+        yield KeysetPage(rows=rows, next_after=next_after)
+        if next_after is None:
             return
-        after = key(entries[-1])
+        after = next_after

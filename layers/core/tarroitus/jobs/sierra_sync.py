@@ -80,22 +80,15 @@ def run(
     *,
     event: Mapping[str, Any],
     deadline: Deadline,
-    engine: Engine | None = None,
-    client: SierraClient | None = None,
 ) -> dict[str, Any]:
-    """One sync run; returns its outcome and counts (`outcome` is "skipped" when another run holds the lease).
-
-    The configured database and Sierra are used unless `engine` or `client` is passed (a client passed in
-    is left open).
-    """
+    """One sync run on the configured database and Sierra; returns its outcome and counts (`outcome` is
+    "skipped" when another run holds the lease)."""
     mode = requested_mode(event)
     logger.info("Sierra sync run started", extra={"run_at": event.get("time"), "requested_mode": mode})
     options = SyncOptions.from_settings(settings, lease_seconds=math.ceil(deadline.remaining()) + LEASE_GRACE_SECONDS)
-    engine = engine or get_engine(settings)
-    if client is not None:
+    engine = get_engine(settings)
+    with build_sierra_client(settings) as client:
         return sync_from_sierra(engine, client, options=options, budget=deadline, mode=mode)
-    with build_sierra_client(settings) as own_client:
-        return sync_from_sierra(engine, own_client, options=options, budget=deadline, mode=mode)
 
 
 @tracer.capture_method(capture_response=False)

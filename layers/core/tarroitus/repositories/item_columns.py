@@ -7,13 +7,25 @@ model, so a migration that widens a column widens the check with it.
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeEngine
 
 from tarroitus.models import Item
 
 _INTEGER_BITS = {BigInteger: 64, Integer: 32}
+#: The PostgreSQL type a binary COPY sends each column type as; the first that matches counts (a
+#: BigInteger is an Integer too).
+_COPY_TYPES: dict[type[TypeEngine[Any]], str] = {
+    BigInteger: "int8",
+    Integer: "int4",
+    Boolean: "bool",
+    DateTime: "timestamptz",
+    JSONB: "jsonb",
+    String: "text",
+}
 
 
 @dataclass(frozen=True)
@@ -44,16 +56,7 @@ def column_limits(column: str) -> ColumnLimits:
 def copy_type(column: str) -> str:
     """The PostgreSQL type a binary COPY sends `items.<column>` as."""
     sql_type = Item.__table__.c[column].type
-    if isinstance(sql_type, BigInteger):
-        return "int8"
-    if isinstance(sql_type, Integer):
-        return "int4"
-    if isinstance(sql_type, Boolean):
-        return "bool"
-    if isinstance(sql_type, DateTime):
-        return "timestamptz"
-    if isinstance(sql_type, JSONB):
-        return "jsonb"
-    if isinstance(sql_type, String):
-        return "text"
+    for column_type, copy_name in _COPY_TYPES.items():
+        if isinstance(sql_type, column_type):
+            return copy_name
     raise TypeError(f"items.{column} has a type binary COPY does not send: {sql_type!r}")

@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from tarroitus.repositories.item_columns import copy_type
 
-#: Every column a sync source may write, in COPY order (the primary key first).
-SYNC_COLUMNS: tuple[str, ...] = (
+#: The item's and its bib's columns that every sync source sends as they are to be stored (the primary key
+#: first); the legacy agent's TSV starts with them, in this order.
+RECORD_COLUMNS: tuple[str, ...] = (
     "item_record_id",
     "item_number",
     "barcode",
@@ -39,6 +40,10 @@ SYNC_COLUMNS: tuple[str, ...] = (
     "item_type_name",
     "material_code",
     "material_name",
+)
+#: Every column a sync source may write, in COPY order.
+SYNC_COLUMNS: tuple[str, ...] = (
+    *RECORD_COLUMNS,
     "location_code",
     "location_name",
     "status_code",

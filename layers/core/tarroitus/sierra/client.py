@@ -37,7 +37,6 @@ from typing import Any, Self, TypedDict, Unpack, cast
 import httpx
 from pydantic import SecretStr
 
-from tarroitus import keyset
 from tarroitus.settings import Settings
 
 from .errors import (
@@ -49,7 +48,7 @@ from .errors import (
     SierraUnavailableError,
     error_from_response,
 )
-from .models import BibPage, BibPageJson, ItemPage, ItemPageJson, SierraItem
+from .models import BibPageJson, ItemPage, ItemPageJson, SierraItem
 from .throttle import AdaptiveLimit
 
 logger = logging.getLogger(__name__)
@@ -84,44 +83,25 @@ DateTimeRange = tuple[datetime | None, datetime | None]
 DateRange = tuple[date | None, date | None]
 
 
-class ItemFilters(TypedDict, total=False):
-    """Filters of `GET /items` that combine with keyset paging."""
+class BibQuery(TypedDict, total=False):
+    """Every `list_bibs_raw` keyword; items are listed with these and two more (`ItemQuery`)."""
 
+    id_range_start: int
+    id_range_end: int
+    ids: Sequence[int | str]
     updated_between: DateTimeRange
+    deleted_between: DateRange
+    deleted: bool
+    fields: str
+    limit: int
+    offset: int
+
+
+class ItemQuery(BibQuery, total=False):
+    """Every `list_items_raw` keyword."""
+
     created_between: DateTimeRange
-    deleted_between: DateRange
-    deleted: bool
     suppressed: bool
-    fields: str
-
-
-class ItemQuery(ItemFilters, total=False):
-    """Every `list_items` keyword."""
-
-    id_range_start: int
-    id_range_end: int
-    ids: Sequence[int | str]
-    limit: int
-    offset: int
-
-
-class BibFilters(TypedDict, total=False):
-    """Filters of `GET /bibs` that combine with keyset paging."""
-
-    updated_between: DateTimeRange
-    deleted_between: DateRange
-    deleted: bool
-    fields: str
-
-
-class BibQuery(BibFilters, total=False):
-    """Every `list_bibs` keyword."""
-
-    id_range_start: int
-    id_range_end: int
-    ids: Sequence[int | str]
-    limit: int
-    offset: int
 
 
 def format_datetime(value: datetime) -> str:
@@ -253,60 +233,17 @@ class SierraClient:
 
     # Items
 
-    def list_items(
-        self,
-        *,
-        id_range_start: int | None = None,
-        id_range_end: int | None = None,
-        ids: Sequence[int | str] | None = None,
-        updated_between: DateTimeRange | None = None,
-        created_between: DateTimeRange | None = None,
-        deleted_between: DateRange | None = None,
-        deleted: bool | None = None,
-        suppressed: bool | None = None,
-        fields: str = ITEM_SYNC_FIELDS,
-        limit: int = MAX_LIMIT,
-        offset: int | None = None,
-    ) -> ItemPage:
+    def list_items(self, **query: Unpack[ItemQuery]) -> ItemPage:
         """One page of `GET /items` as models (404/107 -> an empty page).
 
         With `ids`, every existing item of the list is returned (fetched in chunks of ID_CHUNK_SIZE and
         merged; `limit`/`offset` do not apply).
         """
-        bodies = self._list_bodies(
-            "/items",
-            ids,
-            _list_params(
-                id_range=(id_range_start, id_range_end),
-                updated_between=updated_between,
-                created_between=created_between,
-                deleted_between=deleted_between,
-                deleted=deleted,
-                suppressed=suppressed,
-                fields=fields,
-                limit=limit,
-                offset=offset,
-            ),
-        )
-        return _merge_pages(ItemPage, bodies)
+        return _merge_pages(self._list_bodies("/items", query, ITEM_SYNC_FIELDS))
 
     def list_items_raw(self, **query: Unpack[ItemQuery]) -> ItemPageJson:
         """`list_items` without validation: Sierra's JSON as dicts (the fast path for bulk sync)."""
-        ids = query.pop("ids", None)
-        bodies = self._list_bodies("/items", ids, _list_params(**_split_range(query), default_fields=ITEM_SYNC_FIELDS))
-        return cast(ItemPageJson, _merge_raw(bodies))
-
-    def iter_items_from(
-        self, start_id: int, limit: int = MAX_LIMIT, **filters: Unpack[ItemFilters]
-    ) -> Iterator[ItemPage]:
-        """Pages of items with id >= start_id, by keyset (`id=[last+1,]`), until a short page."""
-        return keyset.iter_pages(
-            lambda after: self.list_items(id_range_start=after + 1, limit=limit, **filters),
-            after=start_id - 1,
-            limit=limit,
-            rows=lambda page: page.entries,
-            key=lambda item: item.int_id,
-        )
+        return cast(ItemPageJson, _merge_raw(self._list_bodies("/items", query, ITEM_SYNC_FIELDS)))
 
     def get_item(self, item_id: int | str, fields: str = ITEM_FIELDS) -> SierraItem:
         """One item by id (all fields the writeback needs); raises `SierraNotFoundError` when it does not exist."""
@@ -319,46 +256,16 @@ class SierraClient:
 
     # Bibs
 
-    def list_bibs(
-        self,
-        ids: Sequence[int | str] | None = None,
-        *,
-        id_range_start: int | None = None,
-        id_range_end: int | None = None,
-        updated_between: DateTimeRange | None = None,
-        deleted_between: DateRange | None = None,
-        deleted: bool | None = None,
-        fields: str = BIB_FIELDS,
-        limit: int = MAX_LIMIT,
-        offset: int | None = None,
-    ) -> BibPage:
-        """One page of `GET /bibs` as models (404/107 -> an empty page); `ids` as for `list_items`."""
-        bodies = self._list_bodies(
-            "/bibs",
-            ids,
-            _list_params(
-                id_range=(id_range_start, id_range_end),
-                updated_between=updated_between,
-                deleted_between=deleted_between,
-                deleted=deleted,
-                fields=fields,
-                limit=limit,
-                offset=offset,
-                default_fields=BIB_FIELDS,
-            ),
-        )
-        return _merge_pages(BibPage, bodies)
-
     def list_bibs_raw(self, **query: Unpack[BibQuery]) -> BibPageJson:
-        """`list_bibs` without validation: Sierra's JSON as dicts (the fast path for bulk sync)."""
-        ids = query.pop("ids", None)
-        bodies = self._list_bodies("/bibs", ids, _list_params(**_split_range(query), default_fields=BIB_FIELDS))
-        return cast(BibPageJson, _merge_raw(bodies))
+        """One page of `GET /bibs` as Sierra's JSON, as dicts (404/107 -> an empty page); `ids` as for `list_items`."""
+        return cast(BibPageJson, _merge_raw(self._list_bodies("/bibs", query, BIB_FIELDS)))
 
     # Plumbing
 
-    def _list_bodies(self, path: str, ids: Sequence[int | str] | None, params: dict[str, str]) -> list[bytes]:
+    def _list_bodies(self, path: str, query: BibQuery, default_fields: str) -> list[bytes]:
         """Raw bodies of a listing: one request, or one per chunk of an id list; 404/107 answers are skipped."""
+        ids = query.pop("ids", None)
+        params = _list_params(**_split_range(query), default_fields=default_fields)
         if ids is None:
             requests = [params]
         else:
@@ -611,13 +518,13 @@ def _merge_raw(bodies: list[bytes]) -> dict[str, Any]:
     return {"total": len(entries), "start": 0, "entries": entries}
 
 
-def _merge_pages[PageT: (ItemPage, BibPage)](page_type: type[PageT], bodies: list[bytes]) -> PageT:
+def _merge_pages(bodies: list[bytes]) -> ItemPage:
     if not bodies:
-        return page_type()
+        return ItemPage()
     if len(bodies) == 1:
-        return page_type.model_validate_json(bodies[0])
-    pages = [page_type.model_validate_json(body) for body in bodies]
-    merged = page_type()
+        return ItemPage.model_validate_json(bodies[0])
+    pages = [ItemPage.model_validate_json(body) for body in bodies]
+    merged = ItemPage()
     for page in pages:
         merged.entries.extend(page.entries)
     merged.entries.sort(key=lambda record: record.int_id)

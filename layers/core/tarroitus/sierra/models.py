@@ -77,13 +77,6 @@ class ItemStatus(SierraModel):
     duedate: datetime | None = None
 
 
-class CodeValue(SierraModel):
-    """A coded value with a display value, e.g. a bib material type or bib level."""
-
-    code: str = ""
-    value: str | None = None
-
-
 class _Record(SierraModel):
     id: str
     updated_date: datetime | None = Field(default=None, alias="updatedDate")
@@ -145,37 +138,12 @@ class SierraItem(_Record):
         return int(self.bib_ids[0]) if self.bib_ids else None
 
 
-class SierraBib(_Record):
-    """A bib record with the fields the signum and classification need."""
-
-    title: str | None = None
-    author: str | None = None
-    material_type: CodeValue | None = Field(default=None, alias="materialType")
-    bib_level: CodeValue | None = Field(default=None, alias="bibLevel")
-    lang: CodeName | None = None
-    publish_year: int | None = Field(default=None, alias="publishYear")
-    marc: dict[str, Any] | None = None
-
-
 class ItemPage(SierraModel):
     """One page of `GET /items`: `total` is the number of entries in this page."""
 
     total: int = 0
     start: int = 0
     entries: list[SierraItem] = Field(default_factory=list)
-
-    @property
-    def last_id(self) -> int | None:
-        """The greatest item id on the page (entries ascend by id), or None when empty."""
-        return self.entries[-1].int_id if self.entries else None
-
-
-class BibPage(SierraModel):
-    """One page of `GET /bibs`."""
-
-    total: int = 0
-    start: int = 0
-    entries: list[SierraBib] = Field(default_factory=list)
 
 
 # Raw JSON shapes, for bulk paths that skip validation (`SierraClient.list_items_raw` and friends):
@@ -230,8 +198,8 @@ class ItemStatusJson(TypedDict, total=False):
     duedate: str
 
 
-class ItemJson(TypedDict, total=False):
-    """An item entry as Sierra sends it (deleted items: only id, deletedDate, deleted)."""
+class RecordJson(TypedDict, total=False):
+    """What items and bibs share, as Sierra sends it."""
 
     id: Required[str]
     updatedDate: str
@@ -239,31 +207,28 @@ class ItemJson(TypedDict, total=False):
     deletedDate: str
     deleted: bool
     suppressed: bool
+    fixedFields: dict[str, FixedFieldJson]
+    varFields: list[VarFieldJson]
+
+
+class ItemJson(RecordJson, total=False):
+    """An item entry as Sierra sends it (deleted items: only id, deletedDate, deleted)."""
+
     bibIds: list[str]
     location: CodeNameJson
     status: ItemStatusJson
     barcode: str
     callNumber: str
     itemType: str
-    fixedFields: dict[str, FixedFieldJson]
-    varFields: list[VarFieldJson]
 
 
-class BibJson(TypedDict, total=False):
+class BibJson(RecordJson, total=False):
     """A bib entry as Sierra sends it."""
 
-    id: Required[str]
-    updatedDate: str
-    createdDate: str
-    deletedDate: str
-    deleted: bool
-    suppressed: bool
     title: str
     author: str
     materialType: CodeValueJson
     lang: CodeNameJson
-    fixedFields: dict[str, FixedFieldJson]
-    varFields: list[VarFieldJson]
 
 
 class ItemPageJson(TypedDict):

@@ -11,7 +11,7 @@ import queue
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -68,13 +68,7 @@ class TableExport:
 
     def as_counts(self) -> dict[str, Any]:
         """JSON-able counts for the job run record."""
-        return {
-            "partitions": self.partitions,
-            "rows": self.rows,
-            "files": self.files,
-            "bytes": self.bytes,
-            "complete": self.complete,
-        }
+        return {name: value for name, value in asdict(self).items() if name != "table"}
 
 
 def day_window(dt: date) -> tuple[datetime, datetime]:

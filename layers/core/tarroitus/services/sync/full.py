@@ -6,22 +6,27 @@ page ends the pass, the sync switches to changes mode with the pass's start as t
 changed in Sierra while the pass ran is read again by the changes pass.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from functools import partial
 
 from aws_lambda_powertools import Tracer
 from sqlalchemy import Engine
 
+from tarroitus import keyset
 from tarroitus.domain import SyncMode
 from tarroitus.errors import ConflictError
 from tarroitus.invocation_context import invocation_executor
+from tarroitus.keyset import KeysetPage
 from tarroitus.repositories.transactions import session_scope
 from tarroitus.services.sync.pages import (
     SYNC_ITEM_FIELDS,
     BudgetExhaustedError,
+    Entry,
     ItemPage,
     PagePacer,
     SyncCounts,
+    entry_id,
     read_item_page,
     store_item_page,
 )
@@ -50,15 +55,15 @@ def run_full_sync(
         state = lock_sync_state(session)
         begin_full_sync(state, started_at=now())
         cursor = state.full_sync_cursor
+    pages = keyset.iter_pages(partial(_list_items, client, batch_size), after=cursor, limit=batch_size, key=entry_id)
     with invocation_executor(max_workers=1, thread_name_prefix="sierra-read-ahead") as reader:
-        pending = reader.submit(_read_page, client, cursor, batch_size, counts)
+        pending = reader.submit(_read_page, client, pages, counts)
         try:
             while True:
                 started = pacer.next_page()
-                page = pending.result()
-                finished = page.size < batch_size
-                if not finished and page.last_id is not None:
-                    pending = reader.submit(_read_page, client, page.last_id, batch_size, counts)
+                page, finished = pending.result()
+                if not finished:
+                    pending = reader.submit(_read_page, client, pages, counts)
                 cursor = _store_page(engine, page, cursor=cursor, finished=finished, counts=counts, now=now)
                 pacer.page_done(started)
                 counts.log_progress("Full sync page stored", mode="full", cursor=cursor)
@@ -70,9 +75,14 @@ def run_full_sync(
             return False
 
 
-def _read_page(client: SierraClient, after_id: int, batch_size: int, counts: SyncCounts) -> ItemPage:
-    page = client.list_items_raw(id_range_start=after_id + 1, limit=batch_size, fields=SYNC_ITEM_FIELDS)
-    return read_item_page(client, page["entries"], counts)
+def _list_items(client: SierraClient, batch_size: int, after_id: int) -> Sequence[Entry]:
+    return client.list_items_raw(id_range_start=after_id + 1, limit=batch_size, fields=SYNC_ITEM_FIELDS)["entries"]
+
+
+def _read_page(client: SierraClient, pages: Iterator[KeysetPage[Entry]], counts: SyncCounts) -> tuple[ItemPage, bool]:
+    """The next page of items, mapped, and whether it is the last."""
+    page = next(pages)
+    return read_item_page(client, page.rows, counts), page.next_after is None
 
 
 def _store_page(

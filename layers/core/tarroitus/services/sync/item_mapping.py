@@ -28,7 +28,7 @@ from operator import call, itemgetter
 from typing import Any
 
 from tarroitus.repositories.item_columns import column_limits
-from tarroitus.repositories.item_upserts import BIB_COLUMNS, SYNC_COLUMNS, jsonb_payload
+from tarroitus.repositories.item_upserts import BIB_COLUMNS, RECORD_COLUMNS, SYNC_COLUMNS, jsonb_payload
 from tarroitus.services.signum import (
     ShelfmarkParseError,
     classification_from_var_fields,
@@ -42,21 +42,7 @@ ItemRow = dict[str, Any]
 MAIN_ENTRY_MARC_TAGS = frozenset({"100", "110", "111", "130", "245"})
 ITEM_TYPE_FIXED_FIELD = "61"
 #: The columns of the legacy sync agent's TSV (LEGACY_API.md), in its order.
-LEGACY_UPLOAD_COLUMNS: tuple[str, ...] = (
-    "item_record_id",
-    "item_number",
-    "barcode",
-    "bib_record_id",
-    "bib_number",
-    "best_author",
-    "best_title",
-    "itype_code_num",
-    "item_type_name",
-    "material_code",
-    "material_name",
-    "classification",
-    "shelfmark_json",
-)
+LEGACY_UPLOAD_COLUMNS: tuple[str, ...] = (*RECORD_COLUMNS, "classification", "shelfmark_json")
 _LEGACY_INT_COLUMNS = frozenset({"item_record_id", "bib_record_id", "itype_code_num"})
 _LEGACY_TEXT_COLUMNS = tuple(
     column for column in LEGACY_UPLOAD_COLUMNS if column not in _LEGACY_INT_COLUMNS and column != "shelfmark_json"

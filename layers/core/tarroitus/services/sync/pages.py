@@ -6,8 +6,8 @@ stored page.
 """
 
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -15,7 +15,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from sqlalchemy.orm import Session
 
+from tarroitus import keyset
 from tarroitus.deadlines import Budget
+from tarroitus.keyset import KeysetPage
 from tarroitus.repositories.item_upserts import (
     BIB_COLUMNS,
     SYNC_COLUMNS,
@@ -58,16 +60,7 @@ class SyncCounts:
 
     def as_dict(self) -> dict[str, int]:
         """The counters (no timing), for the job run record."""
-        return {
-            "pages": self.pages,
-            "items_read": self.items_read,
-            "bibs_read": self.bibs_read,
-            "inserted": self.inserted,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "deleted": self.deleted,
-            "bib_items_updated": self.bib_items_updated,
-        }
+        return {name: value for name, value in asdict(self).items() if name != "started"}
 
     def items_per_second(self) -> float:
         """Items read per second since the run started."""
@@ -114,20 +107,22 @@ def for_each_page(
     batch_size: int,
 ) -> None:
     """Fetch and handle pages of records by keyset (`id=[last+1,]`) until a short page, each inside the budget."""
-    next_id = 0
-    while True:
-        entries = pacer.timed(partial(_fetch_and_handle, fetch, handle, next_id))
-        if len(entries) < batch_size:
-            return
-        next_id = int(entries[-1]["id"]) + 1
+    pages = keyset.iter_pages(lambda after: fetch(after + 1), after=-1, limit=batch_size, key=entry_id)
+    more = True
+    while more:
+        more = pacer.timed(partial(_handle_next, pages, handle))
 
 
-def _fetch_and_handle(
-    fetch: Callable[[int], Sequence[Entry]], handle: Callable[[Sequence[Entry]], None], next_id: int
-) -> Sequence[Entry]:
-    entries = fetch(next_id)
-    handle(entries)
-    return entries
+def entry_id(entry: Entry) -> int:
+    """A Sierra record's id (Sierra sends it as a string)."""
+    return int(entry["id"])
+
+
+def _handle_next(pages: Iterator[KeysetPage[Entry]], handle: Callable[[Sequence[Entry]], None]) -> bool:
+    """Fetch and handle the next page; whether another follows it."""
+    page = next(pages)
+    handle(page.rows)
+    return page.next_after is not None
 
 
 @dataclass(frozen=True)
@@ -154,7 +149,7 @@ def read_item_page(client: SierraClient, entries: Sequence[Entry], counts: SyncC
         bib_id = first_bib_id(entry)
         bib = bibs.get(bib_id) if bib_id is not None else None
         (with_bib if bib is not None else without_bib).append(map_item(entry, bib))
-    last_id = int(entries[-1]["id"]) if entries else None
+    last_id = entry_id(entries[-1]) if entries else None
     return ItemPage(len(entries), last_id, with_bib, without_bib, deletions)
 
 

@@ -1,7 +1,7 @@
 """The Sierra sync's state row: mode, full-sync cursor, changes watermark, and its transitions."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,20 +40,13 @@ class SyncStatus:
 def read_sync_status(session: Session, *, runs: int = 10) -> SyncStatus:
     """The sync's state and its newest runs (a state row is created on first use)."""
     state = job_state.get_or_create(session, job_name=SYNC_JOB_NAME)
-    return SyncStatus(
-        mode=current_mode(state),
-        full_sync_cursor=state.full_sync_cursor,
-        full_sync_started_at=state.full_sync_started_at,
-        full_sync_completed_at=state.full_sync_completed_at,
-        changes_since=state.changes_since,
-        initialized_at=state.initialized_at,
-        last_run_started_at=state.last_run_started_at,
-        last_run_completed_at=state.last_run_completed_at,
-        last_run_outcome=state.last_run_outcome,
-        last_run_counts=state.last_run_counts,
-        last_error=state.last_error,
-        recent_runs=job_state.list_recent_runs(session, job_name=SYNC_JOB_NAME, limit=runs),
-    )
+    derived: dict[str, Any] = {
+        "mode": current_mode(state),
+        "recent_runs": job_state.list_recent_runs(session, job_name=SYNC_JOB_NAME, limit=runs),
+    }
+    # Every other field is the state row's column of the same name.
+    stored = {field.name: getattr(state, field.name) for field in fields(SyncStatus) if field.name not in derived}
+    return SyncStatus(**stored, **derived)
 
 
 def lock_sync_state(session: Session) -> JobState:
