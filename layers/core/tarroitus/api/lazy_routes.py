@@ -73,5 +73,6 @@ class LazyRoutesApp(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._pending and scope["type"] in ("http", "websocket"):
+            # The path as the router matches it (without the root path), as FastAPI's routing reads it.
             self.load_route_groups(path=get_route_path(scope))
         await super().__call__(scope, receive, send)
