@@ -8,9 +8,12 @@ bytecode, as `make build` ships the layers; `cpu_ms_without_bytecode` is what a 
 gives, where every cold start compiles every module.
 The baseline is the same import followed by `import polars`: what every API cold start would pay
 if polars lived in the core layer instead of the ETL-only analytics layer. `framework_cpu_ms` is
-the import of the libraries every request needs (FastAPI, SQLAlchemy's ORM and PostgreSQL dialect,
-psycopg, pydantic-settings, Powertools, Mangum, the X-Ray recorder), measured the same way: the
-handler's figure less this one is what the package itself costs. All run on this machine's project
+the import of the libraries every request needs (FastAPI, with the pydantic v1 shim it loads when it
+registers a route; SQLAlchemy's ORM and PostgreSQL dialect; psycopg; pydantic-settings; Powertools with
+the X-Ray recorder its Tracer loads and the SQLAlchemy patch it applies; Mangum), measured the same way:
+the handler's figure less this one is what the package itself costs. The same run checks that the
+handler really imports every module the reference does (`framework_modules_not_in_handler`, which an
+honest reference keeps empty). All run on this machine's project
 venv, since the built layers hold aarch64 binaries; absolute numbers scale with the CPU (and with
 the machine's load, in the line), the ratios much less.
 
@@ -28,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from common import PROJECT_ROOT, emit
 
@@ -40,14 +44,15 @@ CHILD = """
 import json, sys, time
 wall, cpu = time.perf_counter(), time.process_time()
 if sys.argv[1] == "framework":
-    import fastapi, mangum, psycopg, pydantic_settings, sqlalchemy.dialects.postgresql, sqlalchemy.orm
+    import fastapi, mangum, psycopg, pydantic.v1, pydantic_settings, sqlalchemy.dialects.postgresql, sqlalchemy.orm
     import aws_lambda_powertools.logging, aws_lambda_powertools.metrics, aws_lambda_powertools.tracing
-    import aws_xray_sdk.core
+    import aws_xray_sdk.core, aws_xray_sdk.ext.sqlalchemy_core
 else:
     import handler
 if sys.argv[1] == "with-polars":
     import polars
-print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}))
+measured = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
+print(json.dumps({**measured, "modules": sorted(sys.modules)}))
 """
 LAMBDA_LIKE_ENVIRONMENT = {
     "ENV": "test",
@@ -60,8 +65,9 @@ LAMBDA_LIKE_ENVIRONMENT = {
 }
 
 
-def import_seconds(mode: str, *, bytecode_dir: Path | None) -> dict[str, float]:
-    """CPU and wall seconds a fresh interpreter spends importing the API handler (and polars, for the baseline).
+def import_seconds(mode: str, *, bytecode_dir: Path | None) -> dict[str, Any]:
+    """CPU and wall seconds a fresh interpreter spends importing the API handler (and polars, for the baseline),
+    and the modules it then holds.
 
     With `bytecode_dir`, compiled modules are kept there and reused (as `make build` ships them);
     without, every module is compiled from source (a plain `sam build`).
@@ -86,23 +92,27 @@ def import_seconds(mode: str, *, bytecode_dir: Path | None) -> dict[str, float]:
         check=True,
         timeout=120,
     )
-    measured: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
+    measured: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     return measured
 
 
-def median_ms(modes: tuple[str, ...], runs: int, *, bytecode_dir: Path) -> dict[str, dict[str, float]]:
-    """Per mode, the median CPU and wall import times of `runs` fresh interpreters, in milliseconds.
+def median_ms(modes: tuple[str, ...], runs: int, *, bytecode_dir: Path) -> dict[str, dict[str, Any]]:
+    """Per mode, the median CPU and wall import times of `runs` fresh interpreters, in milliseconds, and
+    the modules the first of them imported.
 
     The modes take turns, so a change in the machine's load falls on all of them alike.
     """
-    for mode in modes:
-        import_seconds(mode, bytecode_dir=bytecode_dir)  # compiles into bytecode_dir; not counted
-    samples: dict[str, list[dict[str, float]]] = {mode: [] for mode in modes}
+    # The first run compiles into bytecode_dir and is not timed.
+    modules = {mode: set(import_seconds(mode, bytecode_dir=bytecode_dir)["modules"]) for mode in modes}
+    samples: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     for _ in range(runs):
         for mode in modes:
             samples[mode].append(import_seconds(mode, bytecode_dir=bytecode_dir))
     return {
-        mode: {clock: statistics.median(sample[clock] for sample in measured) * 1000 for clock in ("cpu", "wall")}
+        mode: {
+            **{clock: statistics.median(sample[clock] for sample in measured) * 1000 for clock in ("cpu", "wall")},
+            "modules": modules[mode],
+        }
         for mode, measured in samples.items()
     }
 
@@ -131,6 +141,7 @@ def report_import_time(runs: int) -> None:
         baseline_wall_ms=round(baseline["wall"], 1),
         cpu_ms_without_bytecode=round(uncompiled["cpu"] * 1000, 1),
         framework_cpu_ms=round(framework["cpu"], 1),
+        framework_modules_not_in_handler=sorted(framework["modules"] - value["modules"]),
         baseline_is="the same import plus `import polars` (polars in the API's layers)",
     )
 

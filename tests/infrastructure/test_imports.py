@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tarroitus.api.app import create_app
+from tarroitus.settings import Settings
 from tests.infrastructure.conftest import PROJECT_ROOT
 
 ANALYTICS_MODULES = {"polars", "_polars_runtime_32", "pyarrow", "pandas", "numpy"}
@@ -78,6 +80,11 @@ LAZY_IN_THE_API = {
     "tarroitus.services.sync.full",
     "tarroitus.services.sync.pages",
 }
+MODULES_CHILD = """
+import json, sys
+import handler
+print(json.dumps(sorted(sys.modules)))
+"""
 LAMBDA_CHILD = """
 import json, sys
 import handler
@@ -106,6 +113,33 @@ def test_api_handler_imports_no_route_only_dependency_and_traces_them_once_impor
     assert imported == set()
     assert result["xray_botocore"] is True
     assert result["xray_httpx"] is True
+
+
+#: What the operators' route groups read through, loaded with them: the analytics and forecast read models,
+#: the writeback queue and its dry run, the uploads, the classification overrides.
+LAZY_WITH_THE_ROUTE_GROUPS = {
+    "tarroitus.api.analytics_schemas",
+    "tarroitus.services.analytics",
+    "tarroitus.services.forecast",
+    "tarroitus.services.writeback.queue",
+    "tarroitus.services.writeback.dry_run",
+    "tarroitus.services.sync.uploads",
+    "tarroitus.services.overrides",
+}
+
+
+def test_api_handler_imports_no_lazy_route_group(settings: Settings) -> None:
+    # Given: the route groups a print station never calls, each loaded by the first request under its prefix
+    groups = create_app(settings.model_copy(update={"env": "local"})).route_groups
+    lazy = {group.module for group in groups} | LAZY_WITH_THE_ROUTE_GROUPS
+    api = PROJECT_ROOT / "functions" / "api"
+    lambda_like = {"AWS_LAMBDA_FUNCTION_NAME": "tarroitus-test-ApiFunction", "LAMBDA_TASK_ROOT": str(api)}
+    # When
+    imported = set(_run_in_fresh_interpreter(api, MODULES_CHILD, lambda_like))
+    # Then
+    assert "tarroitus.api.routes.items" in imported
+    assert {group.module for group in groups} >= {"tarroitus.api.routes.analytics", "tarroitus.api.routes.clients"}
+    assert imported & lazy == set()
 
 
 def test_no_tracer_in_the_package_or_the_handlers_patches_on_creation() -> None:

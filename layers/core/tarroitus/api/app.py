@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any, Literal
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
@@ -11,30 +11,31 @@ from tarroitus.api.auth_limit import AuthBlockedError, FailedAuthLimiter, handle
 from tarroitus.api.body_limit import BodySizeLimitMiddleware
 from tarroitus.api.deps import SyncStarter
 from tarroitus.api.errors import install_error_handlers
-from tarroitus.api.routes import (
-    analytics,
-    clients,
-    docs,
-    graphql,
-    items,
-    labels,
-    legacy,
-    legacy_sync,
-    overrides,
-    pages,
-    private,
-    rendered_labels,
-    status,
-    sync,
-    utils,
-    writeback,
-)
+from tarroitus.api.lazy_routes import LazyRouteGroup, LazyRoutesApp
+from tarroitus.api.routes import docs, items, labels, legacy, pages, rendered_labels, status, utils
 from tarroitus.api.security_headers import SecurityHeadersMiddleware
 from tarroitus.domain import SyncMode
 from tarroitus.error_reporting import configure as configure_error_reporting
 from tarroitus.settings import Settings, get_settings
 
 API_V1_PREFIX = "/api/v1"
+
+
+def _lazy(path_prefix: str, module: str) -> LazyRouteGroup:
+    return LazyRouteGroup(path_prefix=path_prefix, module=f"tarroitus.api.routes.{module}")
+
+
+#: What a print station never calls (the operators' routes and the sync agent's upload), loaded on the
+#: first request under the prefix (tarroitus/api/lazy_routes.py). Look-ups on both protocols, prints,
+#: rendered labels, heartbeats and status, health and the pages stay eager.
+CLASSIFICATION_OVERRIDES = _lazy(f"{API_V1_PREFIX}/items/classification-overrides", "overrides")
+CLIENTS = _lazy(f"{API_V1_PREFIX}/clients", "clients")
+SYNC = _lazy(f"{API_V1_PREFIX}/sync", "sync")
+WRITEBACK = _lazy(f"{API_V1_PREFIX}/writeback", "writeback")
+ANALYTICS = _lazy(f"{API_V1_PREFIX}/analytics", "analytics")
+GRAPHQL = _lazy(f"{API_V1_PREFIX}/graphql", "graphql")
+DIAGNOSTICS = _lazy(f"{API_V1_PREFIX}/private/diagnostics", "private")
+LEGACY_SYNC = _lazy("/sync", "legacy_sync")
 
 
 def unique_operation_id(route: APIRoute) -> str:
@@ -52,11 +53,11 @@ def start_sync_job(
     return sierra_sync.start(settings, mode=mode, schedule=schedule)
 
 
-def create_app(settings: Settings | None = None, *, sync_starter: SyncStarter = start_sync_job) -> FastAPI:
+def create_app(settings: Settings | None = None, *, sync_starter: SyncStarter = start_sync_job) -> LazyRoutesApp:
     """Build the app; no I/O happens until the first request. `sync_starter` starts a sync run on demand."""
     settings = settings or get_settings()
     configure_error_reporting(settings)
-    app = FastAPI(
+    app = LazyRoutesApp(
         title="Tarroitus",
         summary="Label data, print events, Sierra sync and writeback for a library relabelling project.",
         version="0.1.0",
@@ -85,28 +86,37 @@ def create_app(settings: Settings | None = None, *, sync_starter: SyncStarter = 
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key"],
         )
-    app.include_router(build_api_router(settings), prefix=API_V1_PREFIX)
+    include_api_routes(app, settings)
     app.include_router(legacy.router)
-    app.include_router(legacy_sync.router)
+    app.include_lazy_router(LEGACY_SYNC)
     app.include_router(pages.router)
     app.include_router(docs.router)
     return app
 
 
-def build_api_router(settings: Settings) -> APIRouter:
-    """Every /api/v1 router; the diagnostics exist only when ENV=local."""
-    router = APIRouter()
-    router.include_router(utils.router)
-    router.include_router(items.router)
-    router.include_router(overrides.router)
-    router.include_router(labels.router)
-    router.include_router(rendered_labels.router)
-    router.include_router(clients.router)
-    router.include_router(status.router)
-    router.include_router(sync.router)
-    router.include_router(writeback.router)
-    router.include_router(analytics.router)
-    router.include_router(graphql.router)
+def include_api_routes(app: LazyRoutesApp, settings: Settings) -> None:
+    """Every /api/v1 router, in the order routes are matched; the diagnostics exist only when ENV=local.
+
+    Each is included in the app itself, not under one /api/v1 router: FastAPI rebuilds an included
+    router's routes whenever a router below it changes, so a lazy group loading rebuilds only its own.
+    """
+    api_routes: list[APIRouter | LazyRouteGroup] = [
+        utils.router,
+        items.router,
+        CLASSIFICATION_OVERRIDES,
+        labels.router,
+        rendered_labels.router,
+        CLIENTS,
+        status.router,
+        SYNC,
+        WRITEBACK,
+        ANALYTICS,
+        GRAPHQL,
+    ]
     if settings.env == "local":
-        router.include_router(private.router)
-    return router
+        api_routes.append(DIAGNOSTICS)
+    for routes in api_routes:
+        if isinstance(routes, LazyRouteGroup):
+            app.include_lazy_router(routes, prefix=API_V1_PREFIX)
+        else:
+            app.include_router(routes, prefix=API_V1_PREFIX)
