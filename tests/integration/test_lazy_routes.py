@@ -10,7 +10,7 @@ from mangum import Mangum
 from sqlalchemy.orm import Session
 
 from tarroitus.api.app import create_app
-from tarroitus.api.lazy_routes import LazyRoutesApp
+from tarroitus.api.lazy_routes import LazyRouteGroup, LazyRoutesApp
 from tarroitus.domain import ClientRole
 from tarroitus.settings import Settings
 from tests.api_helpers import key_header, share_session
@@ -154,3 +154,20 @@ def test_concurrent_first_requests_load_a_group_once(local_settings: Settings) -
     ]
     assert len(clients_routes) == len(set(clients_routes)) == 5
     assert "/api/v1/analytics/progress" not in loaded_paths(app)
+
+
+def test_a_group_that_fails_to_import_is_answered_in_the_error_shape(local_settings: Settings) -> None:
+    # Given: a group whose module cannot be imported (a broken deployment)
+    app = create_app(local_settings)
+    app.include_lazy_router(LazyRouteGroup("/api/v1/broken", "tarroitus.api.routes.no_such_module"))
+    # When
+    with TestClient(app, raise_server_exceptions=False) as client:
+        first, second = client.get("/api/v1/broken"), client.get("/api/v1/broken/again")
+        health = client.get("/api/v1/utils/health-check")
+    # Then: a 500 in the project's error shape, with no traceback, each time; the other routes unaffected
+    for answer in (first, second):
+        assert answer.status_code == 500
+        assert answer.json() == {"error": {"code": "internal_error", "message": "Internal server error", "details": []}}
+        assert "Traceback" not in answer.text
+        assert answer.headers["x-content-type-options"] == "nosniff"
+    assert health.status_code == 200

@@ -6,7 +6,9 @@ would otherwise make up about half of the API Lambda's import. Each such group i
 belongs in the route order as an empty router: the first request whose path is under the group's
 prefix imports the module and includes its `router` into that slot, so routes are matched in the same
 order, and 404 and 405 answers are the same, as in an app built with every group. Whatever enumerates
-the routes (the OpenAPI document and its pages, tests) loads every group first.
+the routes (the OpenAPI document and its pages, tests) loads every group first. The loading runs inside
+the app's middleware, innermost, so a group that fails to import is answered by the app's error
+handlers like any other failure (and tried again by the next request).
 """
 
 import importlib
@@ -17,7 +19,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from starlette._utils import get_route_path
 from starlette.routing import BaseRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class LazyRoutesApp(FastAPI):
         self._pending: tuple[LazyRouteGroup, ...] = ()
         self._load_lock = threading.Lock()
         super().__init__(**options)
+        # Added first, so every middleware added later wraps it.
+        self.add_middleware(RouteGroupLoader, routes_app=self)
 
     def include_lazy_router(self, group: LazyRouteGroup, *, prefix: str = "") -> None:
         """Reserve the group's place in the route order; its module is imported on first use."""
@@ -71,8 +75,20 @@ class LazyRoutesApp(FastAPI):
         self.load_route_groups()
         return super().routes
 
+    @property
+    def has_pending_groups(self) -> bool:
+        """Whether some group is still to be loaded."""
+        return bool(self._pending)
+
+
+class RouteGroupLoader:
+    """ASGI middleware loading the lazy groups that may serve the request's path before it is routed."""
+
+    def __init__(self, app: ASGIApp, *, routes_app: LazyRoutesApp) -> None:
+        self.app, self.routes_app = app, routes_app
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._pending and scope["type"] in ("http", "websocket"):
+        if self.routes_app.has_pending_groups and scope["type"] in ("http", "websocket"):
             # The path as the router matches it (without the root path), as FastAPI's routing reads it.
-            self.load_route_groups(path=get_route_path(scope))
-        await super().__call__(scope, receive, send)
+            self.routes_app.load_route_groups(path=get_route_path(scope))
+        await self.app(scope, receive, send)
