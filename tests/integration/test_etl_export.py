@@ -2,7 +2,9 @@
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from polars.testing import assert_frame_equal
@@ -18,6 +20,7 @@ from tarroitus.services.etl.location import EXPORTED_TABLES, ParquetLocation
 from tarroitus.services.etl.storage import list_partitions, read_manifest, read_partition
 from tarroitus.settings import Settings, get_settings
 from tests import analytics_data, moto_fixtures
+from tests.events import scheduler_event
 from tests.integration.etl_support import ManifestFailingS3, expected_frame, exported_frame, keys_under
 from tests.moto_fixtures import S3Bucket
 
@@ -25,6 +28,19 @@ moto_server = moto_fixtures.moto_server
 s3_bucket = moto_fixtures.s3_bucket
 
 RUN_AT = analytics_data.FIRST_DAY + timedelta(days=5, hours=3)
+
+
+def scheduled_event(*, at: datetime = RUN_AT, mode: str | None = None) -> dict[str, Any]:
+    """The schedule's event of a run at `at`, asking for `mode` in its detail (incremental without one)."""
+    return scheduler_event(at=at, detail={"mode": mode} if mode else None)
+
+
+@contextmanager
+def etl_s3(client: ManifestFailingS3) -> Iterator[None]:
+    """The ETL job's runs in the block write through `client` (the job's S3 client factory replaced)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(etl, "s3_client", lambda _settings: client)
+        yield
 
 
 @pytest.fixture
@@ -50,7 +66,7 @@ def test_etl_run_parquet_read_back_equals_database_rows(
     # Given
     location = ParquetLocation.from_settings(etl_settings)
     # When
-    summary = etl.run(etl_settings, run_at=RUN_AT, mode="full")
+    summary = etl.run(etl_settings, event=scheduled_event(mode="full"))
     # Then
     assert summary["outcome"] == "succeeded"
     with Session(committed_db) as session:
@@ -68,7 +84,7 @@ def test_etl_partitions_and_manifests_follow_the_hive_layout(
     location = ParquetLocation.from_settings(etl_settings)
     event_days = sorted({event.printed_at.astimezone(UTC).date() for event in seeded.events})
     # When
-    etl.run(etl_settings, run_at=RUN_AT, mode="full")
+    etl.run(etl_settings, event=scheduled_event(mode="full"))
     # Then
     assert list_partitions(s3_bucket.client, location, table="items") == [RUN_AT.date()]
     assert list_partitions(s3_bucket.client, location, table="label_events") == event_days
@@ -98,7 +114,7 @@ def test_etl_partition_registry_matches_the_manifests(
     # Given
     location = ParquetLocation.from_settings(etl_settings)
     # When
-    etl.run(etl_settings, run_at=RUN_AT, mode="full")
+    etl.run(etl_settings, event=scheduled_event(mode="full"))
     # Then
     with Session(committed_db) as session:
         registry = session.scalars(select(EtlPartition)).all()
@@ -118,7 +134,7 @@ def test_etl_failure_before_the_manifest_leaves_readers_on_the_previous_state(
 ) -> None:
     # Given a committed export, then more prints on an exported day
     location = ParquetLocation.from_settings(etl_settings)
-    etl.run(etl_settings, run_at=RUN_AT, mode="full")
+    etl.run(etl_settings, event=scheduled_event(mode="full"))
     day = seeded.events[0].printed_at.astimezone(UTC).date()
     before = {table: exported_frame(s3_bucket.client, location, table) for table in EXPORTED_TABLES}
     keys_before = keys_under(s3_bucket.client, s3_bucket.name, "")
@@ -132,8 +148,8 @@ def test_etl_failure_before_the_manifest_leaves_readers_on_the_previous_state(
             session.add(event)
     failing = ManifestFailingS3(s3_bucket.client)
     # When the rerun dies after uploading data files, before any manifest
-    with pytest.raises(etl.EtlStepsFailedError):
-        etl.run(etl_settings, run_at=RUN_AT, mode="full", s3=failing)
+    with pytest.raises(etl.EtlStepsFailedError), etl_s3(failing):
+        etl.run(etl_settings, event=scheduled_event(mode="full"))
     # Then
     orphans = sorted(set(keys_under(s3_bucket.client, s3_bucket.name, "")) - set(keys_before))
     assert failing.failed_manifests == len(EXPORTED_TABLES)
@@ -157,11 +173,11 @@ def test_etl_successful_rerun_after_a_failure_publishes_and_removes_orphans(
 ) -> None:
     # Given a failed run that left unmanifested data files
     location = ParquetLocation.from_settings(etl_settings)
-    with pytest.raises(etl.EtlStepsFailedError):
-        etl.run(etl_settings, run_at=RUN_AT, mode="full", s3=ManifestFailingS3(s3_bucket.client))
+    with pytest.raises(etl.EtlStepsFailedError), etl_s3(ManifestFailingS3(s3_bucket.client)):
+        etl.run(etl_settings, event=scheduled_event(mode="full"))
     assert exported_frame(s3_bucket.client, location, "items").height == 0
     # When
-    etl.run(etl_settings, run_at=RUN_AT, mode="full")
+    etl.run(etl_settings, event=scheduled_event(mode="full"))
     # Then
     with Session(committed_db) as session:
         assert_frame_equal(exported_frame(s3_bucket.client, location, "items"), expected_frame(session, "items"))
@@ -180,11 +196,11 @@ def test_etl_rerun_of_a_day_is_idempotent(
 ) -> None:
     # Given
     location = ParquetLocation.from_settings(etl_settings)
-    first = etl.run(etl_settings, run_at=RUN_AT, mode="full")
+    first = etl.run(etl_settings, event=scheduled_event(mode="full"))
     frames = {table: exported_frame(s3_bucket.client, location, table) for table in EXPORTED_TABLES}
     file_count = len(keys_under(s3_bucket.client, s3_bucket.name, ""))
     # When
-    second = etl.run(etl_settings, run_at=RUN_AT, mode="full")
+    second = etl.run(etl_settings, event=scheduled_event(mode="full"))
     # Then
     assert (second["rows"], second["partitions"]) == (first["rows"], first["partitions"])
     for table in EXPORTED_TABLES:
@@ -200,14 +216,14 @@ def test_etl_incremental_rewrites_only_days_from_the_watermark(
 ) -> None:
     # Given a full export, then prints today (after the watermark)
     location = ParquetLocation.from_settings(etl_settings)
-    etl.run(etl_settings, run_at=RUN_AT, mode="full")
+    etl.run(etl_settings, event=scheduled_event(mode="full"))
     old_days = list_partitions(s3_bucket.client, location, table="label_events")
     old_tokens = {dt: read_manifest(s3_bucket.client, location, table="label_events", dt=dt) for dt in old_days}
     with session_scope(committed_db) as session:
         session.add(LabelEvent(item_record_id=seeded.items[0].item_record_id, classification="84.2", signum="KIV"))
     today = datetime.now(UTC).date()
     # When
-    summary = etl.run(etl_settings, run_at=RUN_AT + timedelta(days=1))
+    summary = etl.run(etl_settings, event=scheduled_event(at=RUN_AT + timedelta(days=1)))
     # Then
     assert summary["outcome"] == "succeeded"
     assert list_partitions(s3_bucket.client, location, table="label_events") == sorted({*old_days, today})
@@ -226,7 +242,7 @@ def test_etl_clients_snapshot_never_carries_key_material(
     etl_settings: Settings, s3_bucket: S3Bucket, seeded: analytics_data.SeededData
 ) -> None:
     # Given / When
-    etl.run(etl_settings, run_at=RUN_AT, mode="full")
+    etl.run(etl_settings, event=scheduled_event(mode="full"))
     # Then
     bodies = [
         s3_bucket.client.get_object(Bucket=s3_bucket.name, Key=key)["Body"].read()
@@ -247,7 +263,7 @@ def test_etl_past_its_deadline_skips_steps_and_keeps_the_watermark(
     # Given
     deadline = Deadline.after(etl.DEADLINE_MARGIN.total_seconds() / 2)
     # When
-    summary = etl.run(etl_settings, run_at=RUN_AT, deadline=deadline)
+    summary = etl.run(etl_settings, event=scheduled_event(), deadline=deadline)
     # Then
     assert summary["outcome"] == "partial"
     assert set(summary["steps"].values()) == {"skipped"}
@@ -265,7 +281,7 @@ def test_etl_second_run_while_one_holds_the_lease_is_skipped(
     with job_run(committed_db, job_name="etl", lease_seconds=60) as holder:
         assert holder is not None
         # When
-        summary = etl.run(etl_settings, run_at=RUN_AT)
+        summary = etl.run(etl_settings, event=scheduled_event())
     # Then
     assert summary["outcome"] == "skipped"
     assert keys_under(s3_bucket.client, s3_bucket.name, "") == []
@@ -275,7 +291,7 @@ def test_etl_manifest_documents_columns_and_row_counts(
     etl_settings: Settings, s3_bucket: S3Bucket, committed_db: Engine, seeded: analytics_data.SeededData
 ) -> None:
     # Given / When
-    etl.run(etl_settings, run_at=RUN_AT, mode="full")
+    etl.run(etl_settings, event=scheduled_event(mode="full"))
     # Then
     location = ParquetLocation.from_settings(etl_settings)
     raw = s3_bucket.client.get_object(Bucket=s3_bucket.name, Key=location.manifest_key("items", RUN_AT.date()))

@@ -73,7 +73,7 @@ def test_read_data_status_reports_the_exported_history(
     # Given an export, and an administrator
     from tarroitus.jobs import etl
 
-    etl.run(settings, run_at=RUN_AT, mode="full")
+    etl.run(settings, event=scheduler_event(at=RUN_AT, detail={"mode": "full"}))
     with session_scope(committed_db) as session:
         pepper = settings.api_key_pepper.get_secret_value()
         api_key = register_client(session, name="status-admin", role=ClientRole.ADMIN, pepper=pepper).api_key

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from types import ModuleType
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -28,12 +29,26 @@ def simulator() -> Iterator[RunningSimulator]:
         yield running
 
 
-@pytest.fixture
-def handler(monkeypatch: pytest.MonkeyPatch, simulator: RunningSimulator) -> Iterator[ModuleType]:
-    """The writeback Lambda module, imported with settings that point at the simulator."""
+def point_at_simulator(monkeypatch: pytest.MonkeyPatch, simulator: RunningSimulator) -> None:
+    """Aim the settings read from the environment at the simulator, with its credentials."""
     monkeypatch.setenv("SIERRA_API_ENDPOINT", simulator.base_url)
     monkeypatch.setenv("SIERRA_API_CLIENT_KEY", simulator.config.client_key)
     monkeypatch.setenv("SIERRA_API_CLIENT_SECRET", simulator.config.client_secret)
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def sierra_settings(monkeypatch: pytest.MonkeyPatch, simulator: RunningSimulator) -> Iterator[Settings]:
+    """The test settings, pointing at the simulator."""
+    point_at_simulator(monkeypatch, simulator)
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def handler(monkeypatch: pytest.MonkeyPatch, simulator: RunningSimulator) -> Iterator[ModuleType]:
+    """The writeback Lambda module, imported with settings that point at the simulator."""
+    point_at_simulator(monkeypatch, simulator)
     monkeypatch.setenv("SIERRA_API_CLIENT_POOL_SIZE", "4")
     monkeypatch.setenv("SIERRA_UPDATE_BACKOFF_BASE_SECONDS", "0")
     get_settings.cache_clear()
@@ -98,7 +113,7 @@ def test_handler_accepts_a_manual_event_and_an_empty_queue(
 
 
 def test_run_does_nothing_while_another_run_holds_the_lease(
-    committed_db: Engine, settings: Settings, simulator: RunningSimulator
+    committed_db: Engine, sierra_settings: Settings, simulator: RunningSimulator
 ) -> None:
     # Given a run in progress elsewhere
     queue_live_items(committed_db, simulator, 3)
@@ -111,21 +126,21 @@ def test_run_does_nothing_while_another_run_holds_the_lease(
             )
         )
     # When
-    result = sierra_writeback.run(settings, engine=committed_db, sierra=simulator.client())
+    result = sierra_writeback.run(sierra_settings, event=scheduler_event())
     # Then
     assert (result["outcome"], result["written"]) == ("skipped", 0)
     assert set(statuses(committed_db).values()) == {WritebackStatus.QUEUED}
 
 
 def test_run_takes_over_an_abandoned_claim(
-    committed_db: Engine, settings: Settings, simulator: RunningSimulator
+    committed_db: Engine, sierra_settings: Settings, simulator: RunningSimulator
 ) -> None:
     # Given an item claimed 20 minutes ago by an invocation that died
     (item_id,) = queue_live_items(committed_db, simulator, 1, queued_at=datetime.now(UTC) - timedelta(hours=1))
     with session_scope(committed_db) as session:
         queue.claim_batch(session, owner="died", now=datetime.now(UTC) - timedelta(minutes=20), limit=1)
     # When
-    result = sierra_writeback.run(settings, engine=committed_db, sierra=simulator.client(pool_size=8))
+    result = sierra_writeback.run(sierra_settings, event=scheduler_event())
     # Then it is written, and the lost attempt is on record
     assert (result["claims_expired"], result["written"]) == (1, 1)
     with Session(committed_db) as session:
@@ -137,16 +152,16 @@ def test_run_takes_over_an_abandoned_claim(
 
 
 def test_run_dead_letters_an_abandoned_claim_out_of_attempts(
-    committed_db: Engine, settings: Settings, simulator: RunningSimulator
+    committed_db: Engine, sierra_settings: Settings, simulator: RunningSimulator
 ) -> None:
     # Given an item whose every allowed attempt was abandoned
     (item_id,) = queue_live_items(committed_db, simulator, 1, queued_at=datetime.now(UTC) - timedelta(hours=2))
-    options = settings.model_copy(update={"sierra_update_max_attempts": 2})
+    options = sierra_settings.model_copy(update={"sierra_update_max_attempts": 2})
     for minutes_ago in (60, 40):
         with session_scope(committed_db) as session:
             queue.claim_batch(session, owner="died", now=datetime.now(UTC) - timedelta(minutes=minutes_ago), limit=1)
     # When
-    result = sierra_writeback.run(options, engine=committed_db, sierra=simulator.client(pool_size=8))
+    result = sierra_writeback.run(options, event=scheduler_event())
     # Then nothing is written and the item waits for an operator
     assert (result["dead_lettered"], result["written"], result["outcome"]) == (1, 0, "partial")
     assert statuses(committed_db) == {item_id: WritebackStatus.DEAD}
@@ -154,15 +169,15 @@ def test_run_dead_letters_an_abandoned_claim_out_of_attempts(
 
 
 def test_run_with_refused_credentials_fails_and_loses_nothing(
-    committed_db: Engine, settings: Settings, simulator: RunningSimulator
+    committed_db: Engine, sierra_settings: Settings, simulator: RunningSimulator
 ) -> None:
     # Given Sierra refuses the client's credentials
     queue_live_items(committed_db, simulator, 6)
-    client = simulator.client(pool_size=8, client_secret="wrong")
+    refused = sierra_settings.model_copy(update={"sierra_api_client_secret": SecretStr("wrong")})
     deadline = Deadline(at=time.monotonic() + 120)
     # When / Then the run fails loudly
     with pytest.raises(SierraAuthError):
-        sierra_writeback.run(settings, engine=committed_db, sierra=client, deadline=deadline)
+        sierra_writeback.run(refused, event=scheduler_event(), deadline=deadline)
     # Then every item is still queued, the run is on record as failed
     assert set(statuses(committed_db).values()) == {WritebackStatus.QUEUED}
     with Session(committed_db) as session:

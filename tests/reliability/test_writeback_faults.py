@@ -24,6 +24,7 @@ from tarroitus.services.labels.prints import record_print
 from tarroitus.services.writeback import queue as writeback_service
 from tarroitus.services.writeback.queue import retry_dead_letters
 from tarroitus.settings import Settings
+from tests.events import scheduler_event
 from tests.factories import make_client, make_item
 from tests.reliability.writeback_harness import CLASSIFICATION, WritebackHarness, fault_settings, live_item_ids
 from tests.sierra_fixtures import RunningSimulator
@@ -32,9 +33,13 @@ ITEMS = 40
 
 
 @pytest.fixture
-def harness(committed_db: Engine, simulator: RunningSimulator, settings: Settings) -> WritebackHarness:
-    """A harness on the committed database and the reset simulator."""
-    return WritebackHarness(engine=committed_db, simulator=simulator, settings=fault_settings(settings))
+def harness(
+    committed_db: Engine, simulator: RunningSimulator, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> WritebackHarness:
+    """A harness on the committed database and the reset simulator; the job's Sierra client is the harness's."""
+    harness = WritebackHarness(engine=committed_db, simulator=simulator, settings=fault_settings(settings))
+    monkeypatch.setattr(sierra_writeback, "build_writeback_client", harness.client)
+    return harness
 
 
 def attempts_by_outcome(engine: Engine) -> dict[str, int]:
@@ -219,9 +224,8 @@ def test_writeback_two_scheduled_invocations_at_once_write_each_item_once(harnes
     results: list[dict[str, Any]] = []
 
     def invoke() -> None:
-        client = harness.client()
         start.wait()
-        results.append(sierra_writeback.run(harness.settings, engine=harness.engine, sierra=client))
+        results.append(sierra_writeback.run(harness.settings, event=scheduler_event()))
 
     threads = [threading.Thread(target=invoke) for _ in range(2)]
     # When

@@ -26,6 +26,7 @@ from tarroitus.repositories import writeback as queue
 from tarroitus.repositories.transactions import session_scope
 from tarroitus.settings import Settings
 from tarroitus.sierra import SierraClient
+from tests.events import scheduler_event
 from tests.reliability.ledger import LEDGER, ScenarioOutcome
 from tests.sierra_fixtures import RunningSimulator
 
@@ -117,19 +118,22 @@ class WritebackHarness:
         self.item_ids.extend(ids)
         return ids
 
-    def client(self, **overrides: Any) -> SierraClient:
-        """A Sierra client as the job builds it: one connection per worker, the settings' timeout."""
-        options: dict[str, Any] = {
-            "pool_size": self.settings.sierra_api_client_pool_size,
-            "timeout_seconds": self.settings.sierra_api_client_timeout_seconds,
-            "retries": 2,
-            "maintenance_threshold": self.settings.sierra_api_maintenance_threshold,
-            "max_concurrent_requests": self.settings.sierra_update_concurrency,
-        }
-        options.update(overrides)
-        return self.simulator.client(**options)
+    def client(self, settings: Settings | None = None) -> SierraClient:
+        """A simulator client as the job builds it from `settings` (the harness's by default): one connection per
+        worker, the settings' timeout; it records its backoff sleeps instead of sleeping.
 
-    def run(self, *, budget_seconds: float | None = None, sierra: SierraClient | None = None) -> dict[str, Any]:
+        The job's client factory (`build_writeback_client`) is replaced by this one (the `harness` fixture).
+        """
+        settings = settings or self.settings
+        return self.simulator.client(
+            pool_size=settings.sierra_api_client_pool_size,
+            timeout_seconds=settings.sierra_api_client_timeout_seconds,
+            retries=2,
+            maintenance_threshold=settings.sierra_api_maintenance_threshold,
+            max_concurrent_requests=settings.sierra_update_concurrency,
+        )
+
+    def run(self, *, budget_seconds: float | None = None) -> dict[str, Any]:
         """One scheduled invocation; `budget_seconds` is the time it may still start items in."""
         deadline = None
         if budget_seconds is not None:
@@ -137,9 +141,7 @@ class WritebackHarness:
                 at=time.monotonic() + self.settings.sierra_api_client_timeout_seconds + 5 + budget_seconds
             )
         self.runs += 1
-        result = sierra_writeback.run(
-            self.settings, engine=self.engine, sierra=sierra or self.client(), deadline=deadline
-        )
+        result = sierra_writeback.run(self.settings, event=scheduler_event(), deadline=deadline)
         self.tally(result)
         return result
 

@@ -69,18 +69,15 @@ def run(
     *,
     event: Mapping[str, Any] | None = None,
     deadline: Deadline | None = None,
-    run_at: datetime | None = None,
-    mode: str | None = None,
-    s3: "S3Client | None" = None,
 ) -> dict[str, Any]:
     """Run the ETL once; returns a small summary (counts only). Skips when another run holds the lease.
 
-    The run's date is the event's `time` (the schedule's) and its mode the event's `mode` (also inside
-    `detail`), "incremental" by default; `run_at` and `mode` passed in win over the event's.
+    The run's date is the event's `time` (the schedule's; now when the event has none) and its mode the
+    event's `mode` (also inside `detail`), "incremental" by default.
     """
     event = event or {}
-    run_at = run_at or (datetime.fromisoformat(event["time"]) if event.get("time") else datetime.now(UTC))
-    mode = mode or event.get("mode") or (event.get("detail") or {}).get("mode") or "incremental"
+    run_at = datetime.fromisoformat(event["time"]) if event.get("time") else datetime.now(UTC)
+    mode = event.get("mode") or (event.get("detail") or {}).get("mode") or "incremental"
     if mode not in MODES:
         raise InvalidInputError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     engine = get_engine(settings)
@@ -93,7 +90,7 @@ def run(
         watermark = read_export_watermark(engine) if mode == "incremental" else None
         since = watermark - timedelta(seconds=settings.etl_lookback_seconds) if watermark else None
         target = ExportTarget(
-            s3=s3 or s3_client(settings),
+            s3=s3_client(settings),
             location=location,
             registry=engine,
             run_token=f"{run_at.astimezone(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",

@@ -34,22 +34,18 @@ def run(
     *,
     event: Mapping[str, Any] | None = None,
     deadline: Deadline | None = None,
-    engine: Engine | None = None,
-    sierra: SierraClient | None = None,
 ) -> dict[str, Any]:
-    """One writeback run: claim and write batches until the queue has nothing due or the deadline nears.
+    """One writeback run on the configured database and Sierra: claim and write batches until the queue has
+    nothing due or the deadline nears.
 
     Items are started only until one client timeout (plus 5 s) before the deadline, and unstarted claimed
-    items are released. Returns the run's counts and outcome (see `run_writeback`). The configured
-    database and Sierra are used unless `engine` or `sierra` is passed (a client passed in is left open).
+    items are released. Returns the run's counts and outcome (see `run_writeback`).
     """
     remaining = (deadline or Deadline.after(DEFAULT_BUDGET_SECONDS)).remaining()
     stop_at = time.monotonic() + remaining - (settings.sierra_api_client_timeout_seconds + 5)
     lease_seconds = math.ceil(remaining) + LEASE_GRACE_SECONDS
     logger.info("Writeback run started", extra={"run_at": (event or {}).get("time")})
-    engine = engine or get_engine(settings)
-    if sierra is not None:
-        return run_writeback(engine, sierra, settings=settings, stop_at=stop_at, lease_seconds=lease_seconds)
+    engine = get_engine(settings)
     with build_writeback_client(settings) as client:
         return run_writeback(engine, client, settings=settings, stop_at=stop_at, lease_seconds=lease_seconds)
 
